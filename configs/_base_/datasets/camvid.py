@@ -1,0 +1,66 @@
+# CamVid, 11 classes (SegNet layout), at a CPU-friendly resolution: images
+# are resized from 480x360 to 320x240 for testing and trained on 192x192
+# crops. Training uses the labeled partition `splits/1-8` (45 images);
+# `configs/viladiff/*_camvid_full.py` trains on all 367.
+dataset_type = 'CamVidDataset'
+data_root = 'data/camvid'
+img_scale = (320, 240)
+crop_size = (192, 192)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=img_scale,
+        ratio_range=(0.75, 1.5),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+camvid_train = dict(
+    type=dataset_type,
+    data_root=data_root,
+    ann_file='train.txt',
+    data_prefix=dict(img_path='train', seg_map_path='trainannot'),
+    pipeline=train_pipeline)
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='PartitionDataset',
+        dataset=camvid_train,
+        split_file='splits/1-8/labeled.txt'))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='val.txt',
+        data_prefix=dict(img_path='val', seg_map_path='valannot'),
+        pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='test.txt',
+        data_prefix=dict(img_path='test', seg_map_path='testannot'),
+        pipeline=test_pipeline))
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

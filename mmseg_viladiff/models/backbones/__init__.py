@@ -1,0 +1,3 @@
+from .efficientnet_lite import EfficientNetLite0
+
+__all__ = ['EfficientNetLite0']

@@ -1,0 +1,62 @@
+"""Run the same configs on GPU clusters and on CPU-only machines."""
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.logging import print_log
+
+
+def _replace_sync_bn(cfg) -> int:
+    """Turn every ``norm_cfg`` of type SyncBN into BN in place; count them."""
+    count = 0
+    if isinstance(cfg, dict):
+        if cfg.get('type') in ('SyncBN', 'MMSyncBN'):
+            cfg['type'] = 'BN'
+            count += 1
+        for value in cfg.values():
+            count += _replace_sync_bn(value)
+    elif isinstance(cfg, (list, tuple)):
+        for value in cfg:
+            count += _replace_sync_bn(value)
+    return count
+
+
+def adapt_cfg_to_device(cfg, launcher: str = 'none') -> None:
+    """Adjust a config in place for machines without CUDA.
+
+    On CPU: SyncBN becomes BN (SyncBatchNorm has no CPU kernel; each process
+    keeps its own statistics), the distributed backend becomes gloo, and DDP
+    is built without ``device_ids``. With CUDA the config is left untouched.
+
+    Args:
+        cfg (Config): full config.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+    """
+    if torch.cuda.is_available():
+        return
+    replaced = _replace_sync_bn(cfg.model)
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = \
+        'gloo'
+    if launcher != 'none':
+        wrapper = cfg.get('model_wrapper_cfg') or dict(
+            type='MMDistributedDataParallel')
+        wrapper['device_ids'] = None
+        cfg.model_wrapper_cfg = wrapper
+    print_log(
+        f'no CUDA device: running on CPU ({replaced} SyncBN -> BN, '
+        'distributed backend gloo)', logger='current')
+
+
+def init_cpu_distributed(launcher: str) -> None:
+    """Start the gloo process group for ``--launcher pytorch`` on CPU.
+
+    mmengine's launcher calls ``torch.cuda.set_device``, which fails without
+    a GPU; once the group exists, the Runner uses it as it is.
+    """
+    if launcher != 'pytorch' or torch.cuda.is_available() or \
+            dist.is_initialized():
+        return
+    dist.init_process_group(
+        backend='gloo',
+        rank=int(os.environ['RANK']),
+        world_size=int(os.environ['WORLD_SIZE']))

@@ -1,0 +1,34 @@
+"""Tiny, fast configs for tests: the synthetic demo config on a temp dataset."""
+import os.path as osp
+
+from mmengine.config import Config
+
+from conftest import REPO_ROOT
+
+SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',
+                            'deeplabv3p_effnetl0_synthetic.py')
+
+
+def tiny_synthetic_cfg(data_root: str, work_dir: str, max_iters: int = 2,
+                       pretrained: bool = False) -> Config:
+    """The demo config shrunk to ``max_iters`` iterations of batch 2."""
+    cfg = Config.fromfile(SYNTHETIC_CONFIG)
+    cfg.work_dir = work_dir
+    cfg.train_dataloader.dataset.dataset.data_root = data_root
+    for key in ('val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.data_root = data_root
+        cfg[key].num_workers = 0
+        cfg[key].persistent_workers = False
+    cfg.train_dataloader.batch_size = 2
+    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.persistent_workers = False
+    cfg.train_cfg.max_iters = max_iters
+    cfg.train_cfg.val_interval = max_iters
+    cfg.param_scheduler[0].end = max_iters
+    cfg.default_hooks.checkpoint.interval = max_iters
+    cfg.default_hooks.logger.interval = 1
+    cfg.model.data_preprocessor.size = (64, 64)
+    if not pretrained:
+        cfg.model.backbone.init_cfg = None
+    cfg.randomness = dict(seed=0)
+    return cfg

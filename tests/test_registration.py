@@ -1,0 +1,18 @@
+import mmseg_viladiff
+from mmseg.registry import DATASETS, HOOKS, MODELS
+
+
+def test_components_registered_in_mmseg_registries():
+    assert MODELS.get('EfficientNetLite0') is not None
+    for name in ('CamVidDataset', 'PartitionDataset',
+                 'SyntheticShapesDataset'):
+        assert DATASETS.get(name) is not None, name
+    assert HOOKS.get('SafeCheckpointHook') is not None
+
+
+def test_version_guard_names_the_package(monkeypatch):
+    import pytest
+    monkeypatch.setattr(mmseg_viladiff, '_REQUIRED',
+                        (('mmcv', '2.2.0', '2.0.0rc4', '2.2.0'), ))
+    with pytest.raises(ImportError, match=r'mmcv < 2\.2\.0.*mmcv 2\.2\.0'):
+        mmseg_viladiff._check_versions()

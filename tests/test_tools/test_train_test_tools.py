@@ -1,0 +1,110 @@
+"""The user's commands, run as subprocesses: train, resume, test, dist."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+
+TRAIN = osp.join(REPO_ROOT, 'tools', 'train.py')
+TEST = osp.join(REPO_ROOT, 'tools', 'test.py')
+VOC_CONFIG = osp.join(REPO_ROOT, 'configs/viladiff/deeplabv3p_r101_voc_1-16.py')
+SYNTH_CONFIG = osp.join(REPO_ROOT,
+                        'configs/viladiff/deeplabv3p_effnetl0_synthetic.py')
+CAMVID_CONFIG = osp.join(REPO_ROOT,
+                         'configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py')
+
+
+def _run(args, cwd, timeout=900, env=None):
+    return subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env=dict(os.environ, **(env or {})))
+
+
+def test_voc_config_without_data_fails_with_one_clear_message(tmp_path):
+    proc = _run([sys.executable, TRAIN, VOC_CONFIG], cwd=tmp_path)
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    assert "PascalVOCDataset" in proc.stderr
+    assert "'data/VOCdevkit/VOC2012'" in proc.stderr
+    assert 'voc_aug.py' in proc.stderr and 'make_splits.py' in proc.stderr
+    assert 'train_dataloader.dataset.dataset.datasets.0.data_root' in \
+        proc.stderr
+
+
+def _synthetic_options(root):
+    return [
+        '--cfg-options',
+        f'train_dataloader.dataset.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+    ]
+
+
+@pytest.mark.slow
+def test_train_resume_test_on_synthetic(synthetic_root, tmp_path):
+    work = str(tmp_path / 'work')
+    opts = _synthetic_options(synthetic_root)
+    iters = ['train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+             'default_hooks.checkpoint.interval=2']
+    proc = _run([sys.executable, TRAIN, SYNTH_CONFIG, '--work-dir', work] +
+                opts + iters, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert osp.isfile(osp.join(work, 'iter_4.pth'))
+    # resume from the latest checkpoint and go on to 6 iterations
+    more = ['train_cfg.max_iters=6', 'train_cfg.val_interval=6',
+            'default_hooks.checkpoint.interval=2']
+    proc = _run([sys.executable, TRAIN, SYNTH_CONFIG, '--work-dir', work,
+                 '--resume'] + opts + more, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert 'resumed epoch: 0, iter: 4' in log
+    assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
+    # evaluate: per-class IoU table, predictions painted
+    show = str(tmp_path / 'show')
+    proc = _run([sys.executable, TEST, SYNTH_CONFIG,
+                 osp.join(work, 'iter_6.pth'), '--work-dir', work,
+                 '--show-dir', show] + opts[:1] + opts[2:], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    for name in ('background', 'disc', 'square', 'triangle'):
+        assert f'| {name}' in log
+    assert 'mIoU' in log
+    pngs = [f for _, _, fs in os.walk(show) for f in fs if f.endswith('.png')]
+    assert len(pngs) == 4
+
+
+@pytest.mark.slow
+def test_dist_train_two_cpu_processes(synthetic_root, tmp_path):
+    work = str(tmp_path / 'dist')
+    proc = _run(
+        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), SYNTH_CONFIG,
+         '2', '--work-dir', work] + _synthetic_options(synthetic_root) +
+        ['train_cfg.max_iters=2', 'train_cfg.val_interval=2'],
+        cwd=tmp_path, env=dict(PYTHON=sys.executable, PORT='29533'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert 'world_size: 2' in log and 'gloo' in log
+    assert osp.isfile(osp.join(work, 'iter_2.pth'))
+
+
+@pytest.mark.slow
+def test_camvid_config_trains_on_real_data(camvid_root, tmp_path):
+    os.makedirs(tmp_path / 'data')
+    os.symlink(camvid_root, tmp_path / 'data' / 'camvid')
+    work = str(tmp_path / 'camvid')
+    proc = _run([sys.executable, TRAIN, CAMVID_CONFIG, '--work-dir', work,
+                 '--cfg-options', 'train_cfg.max_iters=20',
+                 'train_cfg.val_interval=20',
+                 'default_hooks.checkpoint.interval=20'], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert osp.isfile(osp.join(work, 'iter_20.pth'))
+    assert '| car' in proc.stdout + proc.stderr

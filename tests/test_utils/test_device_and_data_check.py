@@ -1,0 +1,44 @@
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from conftest import REPO_ROOT
+from mmseg_viladiff.utils import DataError, adapt_cfg_to_device, \
+    check_data_paths
+
+CAMVID = osp.join(REPO_ROOT, 'configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py')
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
+def test_cpu_adaptation_replaces_sync_bn_and_sets_gloo():
+    cfg = Config.fromfile(CAMVID)
+    assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
+    adapt_cfg_to_device(cfg, launcher='pytorch')
+    text = cfg.pretty_text
+    assert 'SyncBN' not in text
+    assert cfg.model.decode_head.norm_cfg.type == 'BN'
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg == dict(
+        type='MMDistributedDataParallel', device_ids=None)
+
+
+def test_missing_data_root_is_reported_with_key_and_hint(tmp_path):
+    cfg = Config.fromfile(CAMVID)
+    missing = str(tmp_path / 'nowhere')
+    cfg.train_dataloader.dataset.dataset.data_root = missing
+    with pytest.raises(DataError) as err:
+        check_data_paths(cfg, ['train_dataloader'])
+    msg = str(err.value)
+    assert 'CamVidDataset (train_dataloader.dataset.dataset)' in msg
+    assert missing in msg and 'ln -s' in msg
+    assert '--cfg-options train_dataloader.dataset.dataset.data_root=' in msg
+
+
+def test_present_data_passes(camvid_root):
+    cfg = Config.fromfile(CAMVID)
+    for key in ('val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.data_root = camvid_root
+    cfg.train_dataloader.dataset.dataset.data_root = camvid_root
+    check_data_paths(cfg)  # raises on any missing path

@@ -1,0 +1,105 @@
+"""Train a segmentor with MMSeg's Runner and the mmseg_viladiff components.
+
+Usage:
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--cfg-options key=value ...] [--launcher {none,pytorch,slurm,mpi}]
+
+On machines without CUDA the config is adapted (SyncBN -> BN, gloo), so the
+same command runs single-process or under ``tools/dist_train.sh``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from mmseg_viladiff.utils import (DataError, adapt_cfg_to_device,
+                                  check_data_paths, init_cpu_distributed)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        help='resume training: without a value from the latest checkpoint '
+        'in the work dir, or from the given checkpoint file')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic mixed precision training')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, e.g. '
+        'train_cfg.max_iters=20 model.backbone.depth=50')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.amp and not torch.cuda.is_available():
+        parser.error('--amp needs a CUDA device: mmengine\'s AmpOptimWrapper '
+                     'does not run on CPU')
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_cfg(args) -> Config:
+    """Load the config and apply the command-line options to it."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper == 'AmpOptimWrapper':
+            print_log('AMP is already enabled in the config', 'current')
+        else:
+            if wrapper != 'OptimWrapper':
+                raise ValueError('--amp needs optim_wrapper.type '
+                                 f'OptimWrapper, got {wrapper}')
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.resume is not None:
+        cfg.resume = True
+        if args.resume != 'auto':
+            cfg.load_from = args.resume
+    adapt_cfg_to_device(cfg, args.launcher)
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        cfg = build_cfg(args)
+        loaders = ['train_dataloader']
+        if cfg.get('val_cfg') and cfg.get('val_dataloader'):
+            loaders.append('val_dataloader')
+        check_data_paths(cfg, loaders)
+        init_cpu_distributed(args.launcher)
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    except DataError as e:
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
