@@ -7,7 +7,8 @@ def test_components_registered_in_mmseg_registries():
     for name in ('CamVidDataset', 'PartitionDataset',
                  'SyntheticShapesDataset'):
         assert DATASETS.get(name) is not None, name
-    assert HOOKS.get('SafeCheckpointHook') is not None
+    for name in ('SafeCheckpointHook', 'PredictionVisualizationHook'):
+        assert HOOKS.get(name) is not None, name
 
 
 def test_version_guard_names_the_package(monkeypatch):

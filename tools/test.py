@@ -58,6 +58,10 @@ def enable_visualization(cfg, args) -> None:
     if hook is None:
         raise ValueError('--show/--show-dir need default_hooks.visualization '
                          '(a SegVisualizationHook) in the config')
+    if hook.get('type') in ('SegVisualizationHook',
+                            'mmseg.SegVisualizationHook'):
+        # same hook, but it does not build the training data to paint
+        hook['type'] = 'PredictionVisualizationHook'
     hook['draw'] = True
     if args.show:
         hook['show'] = True

@@ -33,7 +33,7 @@ def test_checkpoint_loads_with_weights_only_and_resumes(
     # torch's default (weights_only=True) with only the registered globals
     state = torch.load(ckpt, map_location='cpu')
     assert state['meta']['iter'] == 2
-    assert 'loss' in state['message_hub']['log_scalars']
+    assert 'train/loss' in state['message_hub']['log_scalars']
     trained = copy.deepcopy(runner.model.state_dict())
 
     # resume from it and train 2 more iterations
@@ -47,7 +47,7 @@ def test_checkpoint_loads_with_weights_only_and_resumes(
     assert runner2.iter == 2
     for key, value in runner2.model.state_dict().items():
         assert torch.equal(value, trained[key]), key
-    hub = runner2.message_hub.get_scalar('loss')
+    hub = runner2.message_hub.get_scalar('train/loss')
     assert hub.data[0].shape[0] == 2  # log history restored: 2 iterations
     runner2.train()
     assert runner2.iter == 4

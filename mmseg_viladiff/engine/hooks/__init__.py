@@ -1,3 +1,4 @@
 from .safe_checkpoint_hook import SafeCheckpointHook
+from .visualization_hook import PredictionVisualizationHook
 
-__all__ = ['SafeCheckpointHook']
+__all__ = ['PredictionVisualizationHook', 'SafeCheckpointHook']
