@@ -17,5 +17,5 @@ CKPT=$(cat "$WORK_DIR/last_checkpoint")
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test" \
   --show-dir "$WORK_DIR/predictions" 2>&1 | tee "$WORK_DIR/test.log"
 echo
-grep -E "mIoU" "$WORK_DIR/test.log" | tail -1
+grep "Iter(test)" "$WORK_DIR/test.log" | tail -1
 echo "prediction images (ground truth | prediction): $(find "$WORK_DIR/predictions" -name '*.png' | head -1 | xargs dirname)"

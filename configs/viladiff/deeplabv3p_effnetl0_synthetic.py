@@ -35,7 +35,7 @@ train_dataloader = dict(
         split_file='splits/labeled.txt'))
 val_dataloader = dict(dataset=dict(_delete_=True, **val_set))
 test_dataloader = val_dataloader
-max_iters = 300
+max_iters = 1000
 param_scheduler = [
     dict(
         type='PolyLR',
@@ -45,7 +45,7 @@ param_scheduler = [
         end=max_iters,
         by_epoch=False)
 ]
-train_cfg = dict(max_iters=max_iters, val_interval=100)
+train_cfg = dict(max_iters=max_iters, val_interval=250)
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=100, save_best=None))
+    logger=dict(interval=50),
+    checkpoint=dict(interval=250, save_best=None))

@@ -45,9 +45,8 @@ import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
-from torch.nn.modules.batchnorm import _BatchNorm
-
 from mmseg.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
 
 __all__ = [
     'EfficientNetLite0', 'convert_efficientnet_lite_keys',
@@ -107,7 +106,7 @@ def _block_positions(
 
 
 def convert_efficientnet_lite_keys(
-        state_dict: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
+        state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """Rename EfficientNet-PyTorch-style Lite0 keys to this module's names.
 
     ``_conv_stem``/``_bn0`` -> ``stem.conv``/``stem.bn``;
@@ -302,20 +301,20 @@ class EfficientNetLite0(BaseModule):
 
     Layout (for an (N, 3, H, W) input):
 
-    ====== ========================= ======== ======== =========
-    name   what                      channels stride   out index
-    ====== ========================= ======== ======== =========
-    stem   3x3 conv s2 + BN + ReLU6  32       2        --
-    stages[0] 1 MBConv1 k3           16       2        0
-    stages[1] 2 MBConv6 k3           24       4        1
-    stages[2] 2 MBConv6 k5           40       8        2
-    stages[3] 3 MBConv6 k3           80       16       3
-    stages[4] 3 MBConv6 k5           112      16       4
-    stages[5] 4 MBConv6 k5           192      32       5
-    stages[6] 1 MBConv6 k3           320      32       6
-    head   1x1 conv + BN + ReLU6     1280     32       (include_top)
-    fc     linear on pooled head     1000     --       (include_top)
-    ====== ========================= ======== ======== =========
+    ========= ======================== ======== ====== =============
+    module    layers                   channels stride out index
+    ========= ======================== ======== ====== =============
+    stem      3x3 conv s2, BN, ReLU6   32       2      --
+    stages[0] 1 x MBConv1 k3           16       2      0
+    stages[1] 2 x MBConv6 k3           24       4      1
+    stages[2] 2 x MBConv6 k5           40       8      2
+    stages[3] 3 x MBConv6 k3           80       16     3
+    stages[4] 3 x MBConv6 k5           112      16     4
+    stages[5] 4 x MBConv6 k5           192      32     5
+    stages[6] 1 x MBConv6 k3           320      32     6
+    head      1x1 conv, BN, ReLU6      1280     32     (include_top)
+    fc        linear on pooled head    1000     --     (include_top)
+    ========= ======================== ======== ====== =============
 
     Expects RGB input normalised as ``(x - 127) / 128`` from 0..255 (see the
     module docstring for the evidence). Module names are this class's own;

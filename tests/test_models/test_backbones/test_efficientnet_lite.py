@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from mmseg.registry import MODELS
+
 from mmseg_viladiff.models.backbones import EfficientNetLite0
 from mmseg_viladiff.models.backbones.efficientnet_lite import (
     convert_efficientnet_lite_keys, resolve_checkpoint_path)

@@ -1,0 +1,3 @@
+from .labeled_unlabeled_sampler import LabeledUnlabeledSampler
+
+__all__ = ['LabeledUnlabeledSampler']
