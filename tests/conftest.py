@@ -21,3 +21,10 @@ def camvid_root():
     if not osp.isdir(CAMVID_ROOT):
         pytest.skip(f'CamVid not found at {CAMVID_ROOT}')
     return CAMVID_ROOT
+
+
+@pytest.fixture(autouse=True, scope='session')
+def mmseg_default_scope():
+    """Resolve registry names in MMSeg's scope, as the Runner does."""
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The README's first command: set up what is missing, generate the synthetic
-# dataset, train the small CPU config for a few minutes, evaluate it (mIoU
-# and per-class IoU) and write prediction images.
+# dataset, train the small CPU config semi-supervised (mean teacher) for a few
+# minutes, evaluate the teacher (mIoU and per-class IoU) and write prediction
+# images.
 #   WORK_DIR (default work_dirs/demo)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash tools/setup_env.sh
 PY=${VILADIFF_VENV:-$ROOT/.venv}/bin/python
-CONFIG=configs/viladiff/deeplabv3p_effnetl0_synthetic.py
+CONFIG=configs/viladiff/meanteacher_effnetl0_synthetic.py
 WORK_DIR=${WORK_DIR:-work_dirs/demo}
 
 "$PY" tools/make_synthetic_data.py --out data/synthetic

@@ -17,7 +17,8 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmseg_viladiff.utils import (DataError, adapt_cfg_to_device,
+from mmseg_viladiff.utils import (ConfigError, DataError,
+                                  adapt_cfg_to_device,
                                   check_data_paths, init_cpu_distributed)
 
 
@@ -96,7 +97,7 @@ def main(argv=None):
         init_cpu_distributed(args.launcher)
         runner = Runner.from_cfg(cfg)
         runner.train()
-    except DataError as e:
+    except (ConfigError, DataError) as e:
         print(f'error: {e}', file=sys.stderr)
         sys.exit(1)
 

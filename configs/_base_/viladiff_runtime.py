@@ -2,5 +2,9 @@
 _base_ = 'mmseg::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['mmseg_viladiff'], allow_failed_imports=False)
-# Keeps Runner checkpoints loadable under torch's weights_only=True default.
-custom_hooks = [dict(type='SafeCheckpointHook')]
+# Checkpoints load under torch's weights_only=True default, and --resume
+# continues the random streams (dropout, CutMix) where training stopped.
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RandomStateHook'),
+]

@@ -1,9 +1,12 @@
 from .checkpoint import SAFE_GLOBALS, register_safe_globals
-from .hooks import PredictionVisualizationHook, SafeCheckpointHook
+from .hooks import (PredictionVisualizationHook, RandomStateHook,
+                    SafeCheckpointHook, SemiMeanTeacherHook, ema_update)
+from .runner import TeacherStudentValLoop
 
 register_safe_globals()
 
 __all__ = [
-    'PredictionVisualizationHook', 'SAFE_GLOBALS', 'SafeCheckpointHook',
+    'PredictionVisualizationHook', 'RandomStateHook', 'SAFE_GLOBALS', 'SafeCheckpointHook',
+    'SemiMeanTeacherHook', 'TeacherStudentValLoop', 'ema_update',
     'register_safe_globals'
 ]

@@ -1,8 +1,8 @@
 from .data_check import PREPARE_HINTS, check_data_paths
 from .device import adapt_cfg_to_device, init_cpu_distributed
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 __all__ = [
-    'DataError', 'PREPARE_HINTS', 'adapt_cfg_to_device', 'check_data_paths',
+    'ConfigError', 'DataError', 'PREPARE_HINTS', 'adapt_cfg_to_device', 'check_data_paths',
     'init_cpu_distributed'
 ]

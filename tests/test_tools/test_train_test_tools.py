@@ -14,6 +14,8 @@ TEST = osp.join(REPO_ROOT, 'tools', 'test.py')
 VOC_CONFIG = osp.join(REPO_ROOT, 'configs/viladiff/deeplabv3p_r101_voc_1-16.py')
 SYNTH_CONFIG = osp.join(REPO_ROOT,
                         'configs/viladiff/deeplabv3p_effnetl0_synthetic.py')
+SEMI_CONFIG = osp.join(REPO_ROOT,
+                       'configs/viladiff/meanteacher_effnetl0_synthetic.py')
 CAMVID_CONFIG = osp.join(REPO_ROOT,
                          'configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py')
 
@@ -113,3 +115,52 @@ def test_camvid_config_trains_on_real_data(camvid_root, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert osp.isfile(osp.join(work, 'iter_20.pth'))
     assert re.search(r'\|\s+car\s+\|\s+[\d.]+', proc.stdout + proc.stderr)
+
+
+def _semi_options(root):
+    opts = ['--cfg-options']
+    for i in (0, 1):
+        opts.append(f'train_dataloader.dataset.datasets.{i}.dataset.'
+                    f'data_root={root}')
+    return opts + [
+        f'val_dataloader.dataset.data_root={root}',
+        'train_dataloader.batch_size=4', 'train_dataloader.sampler.batch_size=4',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'default_hooks.logger.interval=1',
+    ]
+
+
+@pytest.mark.parametrize('option, message', [
+    ('model.semi_train_cfg.threshold=1.5',
+     'semi_train_cfg.threshold must be in [0, 1], got 1.5'),
+    ('train_dataloader.sampler.source_ratio=[1,0]',
+     'sampler.source_ratio must be two positive integers'),
+    ('train_dataloader.dataset.datasets.1.split_file=splits/none.txt',
+     'partition file not found: '),
+])
+def test_semi_bad_input_stops_at_start_with_the_key(synthetic_root, tmp_path,
+                                                    option, message):
+    proc = _run([sys.executable, TRAIN, SEMI_CONFIG, '--work-dir',
+                 str(tmp_path / 'w')] + _semi_options(synthetic_root) +
+                [option], cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert message in proc.stderr
+    assert 'Traceback' not in proc.stderr
+
+
+@pytest.mark.slow
+def test_dist_semi_train_two_cpu_processes(synthetic_root, tmp_path):
+    work = str(tmp_path / 'dist_semi')
+    proc = _run(
+        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), SEMI_CONFIG,
+         '2', '--work-dir', work] + _semi_options(synthetic_root) +
+        ['train_cfg.max_iters=3', 'train_cfg.val_interval=3'],
+        cwd=tmp_path, env=dict(PYTHON=sys.executable, PORT='29534'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert 'GPU number: 2' in log and 'Iter(train) [3/3]' in log
+    assert re.search(r'teacher/mIoU: [\d.]+ .*student/mIoU: [\d.]+', log)
+    assert osp.isfile(osp.join(work, 'iter_3.pth'))

@@ -8,6 +8,8 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from mmseg.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
 
+from ...utils.errors import ConfigError
+
 
 @DATA_SAMPLERS.register_module()
 class LabeledUnlabeledSampler(Sampler):
@@ -35,16 +37,16 @@ class LabeledUnlabeledSampler(Sampler):
                  seed: Optional[int] = None) -> None:
         if not isinstance(dataset, ConcatDataset) or \
                 len(dataset.datasets) != 2:
-            raise TypeError('LabeledUnlabeledSampler needs dataset='
+            raise ConfigError('LabeledUnlabeledSampler needs dataset='
                             'ConcatDataset(datasets=[labeled, unlabeled])')
         if len(source_ratio) != 2 or min(source_ratio) <= 0 or any(
                 int(r) != r for r in source_ratio):
-            raise ValueError('sampler.source_ratio must be two positive '
+            raise ConfigError('sampler.source_ratio must be two positive '
                              f'integers (labeled, unlabeled), got '
                              f'{tuple(source_ratio)}')
         total = sum(source_ratio)
         if batch_size <= 0 or batch_size % total:
-            raise ValueError(f'sampler.batch_size ({batch_size}) must be a '
+            raise ConfigError(f'sampler.batch_size ({batch_size}) must be a '
                              f'positive multiple of sum(source_ratio) '
                              f'({total})')
         self.dataset = dataset
@@ -54,7 +56,8 @@ class LabeledUnlabeledSampler(Sampler):
         self.sizes = [len(d) for d in dataset.datasets]
         for name, size in zip(('labeled', 'unlabeled'), self.sizes):
             if size == 0:
-                raise ValueError(f'the {name} dataset is empty')
+                raise ConfigError(f'train_dataloader: the {name} dataset is '
+                                  'empty')
         self.offsets = (0, self.sizes[0])
         self.rank, self.world_size = get_dist_info()
         self.seed = sync_random_seed() if seed is None else seed

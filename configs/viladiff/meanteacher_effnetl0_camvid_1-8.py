@@ -1,0 +1,61 @@
+# Mean teacher on CamVid 1/8: the supervised CamVid config made
+# semi-supervised. Each batch holds 4 labeled crops (45 images) and 4
+# unlabeled crops (322 images); the EMA teacher labels the weak view, the
+# student learns from the strong view (colour jitter, greyscale, blur, CutMix).
+_base_ = './deeplabv3p_effnetl0_camvid_1-8.py'
+
+model = dict(
+    _delete_=True,
+    type='SemiEncoderDecoder',
+    segmentor=_base_.model,
+    semi_train_cfg=dict(
+        threshold=0.95, unsup_weight=1.0, rampup_iters=200, cutmix_prob=0.5),
+    semi_test_cfg=dict(predict_on='teacher'))
+
+labeled_pipeline = _base_.train_pipeline[:-1] + [
+    dict(type='MultiViewPack', views=dict(sup=[]))
+]
+unlabeled_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='RandomResize',
+        scale=_base_.img_scale,
+        ratio_range=(0.75, 1.5),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=_base_.crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(
+        type='MultiViewPack',
+        views=dict(
+            unsup_weak=[],
+            unsup_strong=[dict(type='StrongPhotometricAug')])),
+]
+batch_size = 8
+train_dataloader = dict(
+    batch_size=batch_size,
+    sampler=dict(
+        _delete_=True,
+        type='LabeledUnlabeledSampler',
+        batch_size=batch_size,
+        source_ratio=(1, 1)),
+    dataset=dict(
+        _delete_=True,
+        type='ConcatDataset',
+        datasets=[
+            dict(
+                type='PartitionDataset',
+                dataset=dict(_base_.camvid_train, pipeline=labeled_pipeline),
+                split_file='splits/1-8/labeled.txt'),
+            dict(
+                type='PartitionDataset',
+                dataset=dict(
+                    _base_.camvid_train, pipeline=unlabeled_pipeline),
+                split_file='splits/1-8/unlabeled.txt',
+                with_label=False),
+        ]))
+
+val_cfg = dict(type='TeacherStudentValLoop')
+custom_hooks = _base_.custom_hooks + [
+    dict(type='SemiMeanTeacherHook', momentum=0.99)
+]
+default_hooks = dict(checkpoint=dict(save_best='teacher/mIoU'))

@@ -1,0 +1,3 @@
+from .semi_data_preprocessor import SemiSegDataPreProcessor
+
+__all__ = ['SemiSegDataPreProcessor']

@@ -1,0 +1,327 @@
+"""Mean-teacher semi-supervised training around any MMSeg segmentor."""
+import copy
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from torch import Tensor
+
+from ...utils.errors import ConfigError
+from ..utils import cutmix, sigmoid_rampup
+
+IGNORE_INDEX = 255
+
+#: every key of ``semi_train_cfg`` with its default
+DEFAULT_SEMI_TRAIN_CFG = dict(
+    # weight of the supervised loss on the labeled batch
+    sup_weight=1.0,
+    # weight of the unsupervised loss once ramped up
+    unsup_weight=1.0,
+    # iterations of the sigmoid ramp-up of unsup_weight (0: none)
+    rampup_iters=0,
+    # pseudo labels with teacher confidence below this are ignored
+    threshold=0.95,
+    # 'fixed': one threshold; 'class_adaptive': threshold * p_c / max(p),
+    # p_c an EMA of the teacher's mean probability of class c
+    threshold_mode='fixed',
+    # EMA momentum of p_c for 'class_adaptive'
+    class_momentum=0.999,
+    # probability that an unlabeled sample gets a CutMix box
+    cutmix_prob=0.5,
+    # the unlabeled view the teacher labels: 'unsup_weak' or 'unsup_strong'
+    teacher_branch='unsup_weak',
+    # opt-in: compare pseudo labels with the true labels of the unlabeled
+    # view, when its pipeline loads them (benchmarks only, never a loss)
+    diagnostics=False,
+)
+DEFAULT_SEMI_TEST_CFG = dict(predict_on='teacher')
+
+
+def _check_semi_train_cfg(cfg: dict) -> None:
+    unknown = set(cfg) - set(DEFAULT_SEMI_TRAIN_CFG)
+    if unknown:
+        raise ConfigError(f'unknown semi_train_cfg keys {sorted(unknown)}; '
+                       f'known: {sorted(DEFAULT_SEMI_TRAIN_CFG)}')
+    for key in ('threshold', 'cutmix_prob', 'class_momentum'):
+        if not 0 <= cfg[key] <= 1:
+            raise ConfigError(f'semi_train_cfg.{key} must be in [0, 1], got '
+                             f'{cfg[key]}')
+    for key in ('sup_weight', 'unsup_weight', 'rampup_iters'):
+        if cfg[key] < 0:
+            raise ConfigError(f'semi_train_cfg.{key} must be >= 0, got '
+                             f'{cfg[key]}')
+    if cfg['threshold_mode'] not in ('fixed', 'class_adaptive'):
+        raise ConfigError("semi_train_cfg.threshold_mode must be 'fixed' or "
+                         f"'class_adaptive', got {cfg['threshold_mode']!r}")
+    if cfg['teacher_branch'] not in ('unsup_weak', 'unsup_strong'):
+        raise ConfigError("semi_train_cfg.teacher_branch must be 'unsup_weak'"
+                         f" or 'unsup_strong', got {cfg['teacher_branch']!r}")
+
+
+@MODELS.register_module()
+class SemiEncoderDecoder(BaseSegmentor):
+    """Student and EMA teacher built from one MMSeg segmentor config.
+
+    Training takes the three branches of ``MultiViewPack``: ``sup`` (labeled
+    crops), ``unsup_weak`` and ``unsup_strong`` (two views of the same
+    unlabeled crops). The loss is::
+
+        sup_weight * L(student(sup), labels)
+        + unsup_weight * ramp(iter) * L(student(CutMix(strong)),
+                                        CutMix(pseudo labels))
+
+    where pseudo labels come from :meth:`get_pseudo_labels` (the teacher on
+    ``teacher_branch``), pixels below the confidence threshold and padding
+    are ignored, and CutMix pastes boxes between unlabeled samples in images
+    and pseudo labels alike. The teacher is updated by
+    ``SemiMeanTeacherHook`` (EMA of the student), never by gradients.
+    Mean teacher: Tarvainen & Valpola, NeurIPS 2017; weak-to-strong
+    consistency: FixMatch (Sohn et al., 2020), UniMatch (Yang et al., 2023).
+
+    Args:
+        segmentor (dict): config of any MMSeg segmentor (e.g. an
+            ``EncoderDecoder``); student and teacher are built from it.
+        semi_train_cfg (dict, optional): overrides of
+            :data:`DEFAULT_SEMI_TRAIN_CFG` (see the comments there).
+        semi_test_cfg (dict, optional): ``predict_on``: 'teacher' (default)
+            or 'student', the model used for validation and testing.
+        data_preprocessor (dict, optional): defaults to the segmentor's; a
+            ``SegDataPreProcessor`` becomes a ``SemiSegDataPreProcessor``
+            with the same settings.
+        init_cfg (dict, optional): initialisation config.
+    """
+
+    def __init__(self,
+                 segmentor: dict,
+                 semi_train_cfg: Optional[dict] = None,
+                 semi_test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = segmentor.get('data_preprocessor') or {}
+        data_preprocessor = copy.deepcopy(data_preprocessor)
+        if data_preprocessor.get('type') in (None, 'SegDataPreProcessor',
+                                             'mmseg.SegDataPreProcessor'):
+            # same settings, plus unpacking of the semi-supervised branches
+            data_preprocessor['type'] = 'SemiSegDataPreProcessor'
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.semi_train_cfg = dict(DEFAULT_SEMI_TRAIN_CFG,
+                                   **(semi_train_cfg or {}))
+        _check_semi_train_cfg(self.semi_train_cfg)
+        self.semi_test_cfg = dict(DEFAULT_SEMI_TEST_CFG,
+                                  **(semi_test_cfg or {}))
+        if self.semi_test_cfg['predict_on'] not in ('teacher', 'student'):
+            raise ConfigError("semi_test_cfg.predict_on must be 'teacher' or "
+                             f"'student', got "
+                             f"{self.semi_test_cfg['predict_on']!r}")
+        self.student = MODELS.build(copy.deepcopy(segmentor))
+        self.teacher = MODELS.build(copy.deepcopy(segmentor))
+        self.teacher.requires_grad_(False)
+        num_classes = self.student.decode_head.num_classes
+        self.register_buffer('class_confidence',
+                             torch.full((num_classes, ), 1.0 / num_classes))
+        self.train_iter = 0
+        self._register_load_state_dict_pre_hook(self._load_plain_checkpoint)
+
+    # ------------------------------------------------------------------
+    # bookkeeping
+    def train(self, mode: bool = True):
+        """The teacher always runs in eval mode (BN uses its EMA stats)."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def set_train_iter(self, iteration: int) -> None:
+        """Called by ``SemiMeanTeacherHook`` before each training step."""
+        self.train_iter = int(iteration)
+
+    @property
+    def current_unsup_weight(self) -> float:
+        cfg = self.semi_train_cfg
+        return cfg['unsup_weight'] * sigmoid_rampup(self.train_iter,
+                                                    cfg['rampup_iters'])
+
+    @staticmethod
+    def _load_plain_checkpoint(state_dict, prefix, *args) -> None:
+        """Load a plain (non-semi) segmentor checkpoint into both models."""
+        own = [k for k in state_dict if k.startswith(prefix)]
+        if not own or any(
+                k[len(prefix):].startswith(('student.', 'teacher.'))
+                for k in own):
+            return
+        for key in own:
+            value = state_dict.pop(key)
+            rest = key[len(prefix):]
+            state_dict[f'{prefix}student.{rest}'] = value
+            state_dict[f'{prefix}teacher.{rest}'] = value.clone()
+
+    # ------------------------------------------------------------------
+    # pseudo labels
+    def teacher_logits(self, inputs: Tensor) -> Tensor:
+        """Teacher logits (B, K, H, W) at the input resolution."""
+        logits = self.teacher._forward(inputs)  # (B, K, h, w)
+        return F.interpolate(
+            logits,
+            size=inputs.shape[2:],
+            mode='bilinear',
+            align_corners=self.teacher.decode_head.align_corners)
+
+    @torch.no_grad()
+    def get_pseudo_labels(self, inputs: Tensor, data_samples: list
+                          ) -> Tuple[Tensor, Tensor, Tensor]:
+        """Teacher pseudo labels for a batch of unlabeled views.
+
+        Later methods (e.g. diffusion refinement) override this one method.
+
+        Args:
+            inputs (Tensor): (B, 3, H, W) preprocessed teacher view.
+            data_samples (list[SegDataSample]): their samples (padding info).
+
+        Returns:
+            tuple[Tensor]: probabilities (B, K, H, W), labels (B, H, W) long
+            and confidence (B, H, W); padded pixels get label 255 and
+            confidence 0.
+        """
+        probs = self.teacher_logits(inputs).softmax(dim=1)
+        confidence, labels = probs.max(dim=1)
+        valid = self._valid_mask(inputs, data_samples)
+        labels[~valid] = IGNORE_INDEX
+        confidence[~valid] = 0
+        return probs, labels, confidence
+
+    @staticmethod
+    def _valid_mask(inputs: Tensor, data_samples: list) -> Tensor:
+        """(B, H, W) bool, False on the padding added by the preprocessor."""
+        b, _, h, w = inputs.shape
+        valid = torch.zeros(b, h, w, dtype=torch.bool, device=inputs.device)
+        for i, sample in enumerate(data_samples):
+            img_h, img_w = sample.metainfo.get('img_shape', (h, w))[:2]
+            valid[i, :img_h, :img_w] = True
+        return valid
+
+    def thresholds(self, probs: Tensor, labels: Tensor) -> Tensor:
+        """Per-pixel confidence threshold (B, H, W) for the given labels."""
+        cfg = self.semi_train_cfg
+        if cfg['threshold_mode'] == 'fixed':
+            return torch.full_like(labels, cfg['threshold'], dtype=probs.dtype)
+        valid = labels != IGNORE_INDEX
+        if self.training and valid.any():
+            mean_probs = probs.permute(0, 2, 3, 1)[valid].mean(dim=0)  # (K,)
+            m = cfg['class_momentum']
+            self.class_confidence.mul_(m).add_((1 - m) * mean_probs)
+        per_class = cfg['threshold'] * self.class_confidence / \
+            self.class_confidence.max()
+        return per_class[labels.clamp(max=per_class.numel() - 1)]
+
+    # ------------------------------------------------------------------
+    # training
+    @staticmethod
+    def _with_labels(data_samples: list, labels: Tensor) -> list:
+        """Fresh samples with only metainfo and ``labels`` (B, H, W) as GT."""
+        out = []
+        for sample, label in zip(data_samples, labels):
+            new = SegDataSample(metainfo=sample.metainfo)
+            new.gt_sem_seg = PixelData(data=label[None])
+            out.append(new)
+        return out
+
+    @staticmethod
+    def _weighted(losses: dict, weight: float, prefix: str) -> dict:
+        return {
+            f'{prefix}.{k}':
+            (v * weight if 'loss' in k else v)
+            for k, v in losses.items()
+        }
+
+    def loss(self, inputs: Dict[str, Tensor],
+             data_samples: Dict[str, list]) -> dict:
+        """Supervised + unsupervised losses of one semi-supervised batch.
+
+        Args:
+            inputs (dict[str, Tensor]): ``sup``, ``unsup_weak``,
+                ``unsup_strong``: (B_branch, 3, H, W) each.
+            data_samples (dict[str, list[SegDataSample]]): same keys.
+
+        Returns:
+            dict[str, Tensor]: ``sup.*`` and ``unsup.*`` losses, plus logged
+            (not optimised) ``unsup_weight``, ``pseudo_conf_ratio`` and, in
+            diagnostic mode, ``pseudo_acc``/``pseudo_conf_acc``/``pseudo_miou``.
+        """
+        cfg = self.semi_train_cfg
+        losses = self._weighted(
+            self.student.loss(inputs['sup'], data_samples['sup']),
+            cfg['sup_weight'], 'sup')
+
+        branch = cfg['teacher_branch']
+        probs, labels, confidence = self.get_pseudo_labels(
+            inputs[branch], data_samples[branch])
+        confident = confidence >= self.thresholds(probs, labels)
+        valid = labels != IGNORE_INDEX
+        masked = torch.where(confident & valid, labels,
+                             torch.full_like(labels, IGNORE_INDEX))
+        strong, (masked, ) = cutmix(inputs['unsup_strong'], (masked, ),
+                                    cfg['cutmix_prob'])[:2]
+        weight = self.current_unsup_weight
+        unsup = self.student.loss(
+            strong, self._with_labels(data_samples['unsup_strong'], masked))
+        losses.update(self._weighted(unsup, weight, 'unsup'))
+        losses['unsup_weight'] = torch.tensor(weight)
+        losses['pseudo_conf_ratio'] = (confident & valid).sum() / \
+            valid.sum().clamp(min=1)
+        if cfg['diagnostics']:
+            losses.update(
+                self.pseudo_label_quality(labels, confident,
+                                          data_samples[branch]))
+        return losses
+
+    @torch.no_grad()
+    def pseudo_label_quality(self, labels: Tensor, confident: Tensor,
+                             data_samples: list) -> Dict[str, Tensor]:
+        """Pseudo labels vs true labels of the unlabeled views (diagnostic).
+
+        Only reads ``gt_sem_seg`` of the teacher-branch samples, after the
+        pseudo labels are fixed, and returns detached numbers for the log.
+        Empty when the unlabeled pipeline did not load labels.
+        """
+        if not all('gt_sem_seg' in s for s in data_samples):
+            return {}
+        gt = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
+        gt = gt.to(labels.device)  # (B, H, W)
+        valid = (gt != IGNORE_INDEX) & (labels != IGNORE_INDEX)
+        correct = (labels == gt) & valid
+        out = dict(
+            pseudo_acc=correct.sum() / valid.sum().clamp(min=1),
+            pseudo_conf_acc=(correct & confident).sum() /
+            (valid & confident).sum().clamp(min=1))
+        ious = []
+        for c in range(self.student.decode_head.num_classes):
+            pred_c, gt_c = (labels == c) & valid, (gt == c) & valid
+            union = (pred_c | gt_c).sum()
+            if union > 0:
+                ious.append((pred_c & gt_c).sum() / union)
+        out['pseudo_miou'] = torch.stack(ious).mean() if ious else \
+            torch.tensor(0.)
+        return out
+
+    # ------------------------------------------------------------------
+    # inference: delegated to the model chosen by semi_test_cfg.predict_on
+    @property
+    def predictor(self) -> BaseSegmentor:
+        return getattr(self, self.semi_test_cfg['predict_on'])
+
+    def predict(self, inputs: Tensor, data_samples=None) -> list:
+        return self.predictor.predict(inputs, data_samples)
+
+    def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
+        return self.predictor._forward(inputs, data_samples)
+
+    def extract_feat(self, inputs: Tensor):
+        return self.predictor.extract_feat(inputs)
+
+    def encode_decode(self, inputs: Tensor, batch_data_samples: list):
+        return self.predictor.encode_decode(inputs, batch_data_samples)

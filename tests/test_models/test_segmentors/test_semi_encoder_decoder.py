@@ -1,0 +1,182 @@
+import copy
+
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from mmseg_viladiff.models.utils import cutmix
+from mmseg_viladiff.utils import ConfigError
+
+NUM_CLASSES = 4
+
+
+def _segmentor():
+    norm = dict(type='BN', requires_grad=True)
+    return dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3,
+            size=(32, 32)),
+        backbone=dict(
+            type='EfficientNetLite0', out_indices=(1, 2, 4, 6),
+            norm_cfg=norm),
+        decode_head=dict(
+            type='FCNHead', in_channels=320, in_index=3, channels=16,
+            num_convs=1, concat_input=False, dropout_ratio=0,
+            num_classes=NUM_CLASSES, norm_cfg=norm, align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+
+
+def _model(**semi_train_cfg):
+    model = MODELS.build(
+        dict(type='SemiEncoderDecoder', segmentor=_segmentor(),
+             semi_train_cfg=semi_train_cfg))
+    model.train()
+    return model
+
+
+def _samples(n, size=32, labels=None, img_shape=None):
+    out = []
+    for i in range(n):
+        s = SegDataSample(metainfo=dict(
+            img_shape=img_shape or (size, size), pad_shape=(size, size),
+            ori_shape=(size, size)))
+        if labels is not None:
+            s.gt_sem_seg = PixelData(data=labels[i][None])
+        out.append(s)
+    return out
+
+
+def _batch(seed=0, gt_unsup=None):
+    g = torch.Generator().manual_seed(seed)
+    sup_labels = torch.randint(0, NUM_CLASSES, (2, 32, 32), generator=g)
+    weak = torch.rand(2, 3, 32, 32, generator=g)
+    inputs = dict(sup=torch.rand(2, 3, 32, 32, generator=g), unsup_weak=weak,
+                  unsup_strong=weak + 0.1)
+    samples = dict(sup=_samples(2, labels=sup_labels),
+                   unsup_weak=_samples(2, labels=gt_unsup),
+                   unsup_strong=_samples(2, labels=gt_unsup))
+    return inputs, samples
+
+
+def test_loss_keys_and_weights():
+    torch.manual_seed(0)
+    model = _model(threshold=0.0, cutmix_prob=0.0, unsup_weight=2.0)
+    inputs, samples = _batch()
+    losses = model.loss(inputs, samples)
+    assert {'sup.decode.loss_ce', 'unsup.decode.loss_ce', 'unsup_weight',
+            'pseudo_conf_ratio'} <= set(losses)
+    assert losses['unsup_weight'].item() == 2.0
+    assert losses['pseudo_conf_ratio'].item() == 1.0  # threshold 0
+    # unsup loss = 2 x the student's loss on the teacher's argmax labels
+    with torch.no_grad():
+        _, labels, _ = model.get_pseudo_labels(inputs['unsup_weak'],
+                                               samples['unsup_weak'])
+        torch.manual_seed(0)
+        ref = model.student.loss(inputs['unsup_strong'],
+                                 model._with_labels(samples['unsup_strong'],
+                                                    labels))
+    assert torch.allclose(losses['unsup.decode.loss_ce'],
+                          2 * ref['decode.loss_ce'], atol=1e-5)
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert model.student.decode_head.conv_seg.weight.grad.abs().sum() > 0
+
+
+def test_threshold_one_masks_every_pixel_and_padding_is_ignored():
+    model = _model(threshold=1.0, cutmix_prob=0.0)
+    inputs, samples = _batch()
+    losses = model.loss(inputs, samples)
+    assert losses['pseudo_conf_ratio'].item() == 0.0
+    assert losses['unsup.decode.loss_ce'].item() == 0.0
+    # padded pixels (outside img_shape) never become pseudo labels
+    samples['unsup_weak'] = _samples(2, img_shape=(20, 24))
+    _, labels, conf = model.get_pseudo_labels(inputs['unsup_weak'],
+                                              samples['unsup_weak'])
+    assert (labels[:, 20:] == 255).all() and (labels[:, :, 24:] == 255).all()
+    assert (labels[:, :20, :24] != 255).all()
+    assert (conf[:, 20:] == 0).all()
+
+
+def test_diagnostics_never_change_the_loss():
+    gt_true = torch.randint(0, NUM_CLASSES, (2, 32, 32))
+    gt_other = (gt_true + 1) % NUM_CLASSES
+    results = []
+    for gt in (gt_true, gt_other):
+        torch.manual_seed(0)  # same weights, same CutMix boxes
+        model = _model(threshold=0.2, cutmix_prob=0.5, diagnostics=True)
+        inputs, samples = _batch(gt_unsup=gt)
+        results.append(model.loss(inputs, samples))
+    a, b = results
+    for key in a:
+        if 'loss' in key or key in ('pseudo_conf_ratio', 'unsup_weight'):
+            assert torch.equal(a[key], b[key]), key
+    assert a['pseudo_acc'] + b['pseudo_acc'] <= 1.0 + 1e-6
+    assert not torch.equal(a['pseudo_acc'], b['pseudo_acc'])
+    # without the switch nothing is measured even if labels are present
+    model = _model(threshold=0.2)
+    inputs, samples = _batch(gt_unsup=gt_true)
+    assert 'pseudo_acc' not in model.loss(inputs, samples)
+
+
+def test_class_adaptive_threshold_scales_with_class_confidence():
+    model = _model(threshold=0.9, threshold_mode='class_adaptive')
+    model.class_confidence.copy_(torch.tensor([0.8, 0.4, 0.2, 0.2]))
+    model.eval()  # no EMA update of the class confidence
+    labels = torch.tensor([[[0, 1], [2, 255]]])
+    tau = model.thresholds(torch.rand(1, 4, 2, 2), labels)
+    assert torch.allclose(tau[0, 0], torch.tensor([0.9, 0.45]))
+    assert torch.isclose(tau[0, 1, 0], torch.tensor(0.225))
+
+
+def test_cutmix_moves_images_and_labels_together():
+    g = torch.Generator().manual_seed(3)
+    images = torch.arange(4.).view(4, 1, 1, 1).expand(4, 3, 16, 16).clone()
+    labels = torch.arange(4).view(4, 1, 1).expand(4, 16, 16).clone()
+    mixed, (mixed_labels, ), masks = cutmix(images, (labels, ), 1.0, g)
+    assert masks.any()
+    # wherever a pixel came from sample j, its label is j's label too
+    assert torch.equal(mixed[:, 0].long(), mixed_labels)
+    unmixed, (same, ), m0 = cutmix(images, (labels, ), 0.0, g)
+    assert not m0.any() and torch.equal(unmixed, images)
+
+
+def test_plain_checkpoint_loads_into_student_and_teacher():
+    plain = MODELS.build(_segmentor())
+    model = _model()
+    missing, unexpected = model.load_state_dict(plain.state_dict(),
+                                                strict=False)
+    assert not unexpected
+    assert missing == ['class_confidence']
+    for name, value in plain.state_dict().items():
+        assert torch.equal(model.student.state_dict()[name], value)
+        assert torch.equal(model.teacher.state_dict()[name], value)
+
+
+def test_predict_on_switches_model():
+    model = _model()
+    with torch.no_grad():
+        model.student.decode_head.conv_seg.bias.fill_(5.)
+        model.teacher.decode_head.conv_seg.bias.zero_()
+    model.eval()
+    x = torch.rand(1, 3, 32, 32)
+    assert model.predictor is model.teacher
+    out_t = model._forward(x)
+    model.semi_test_cfg['predict_on'] = 'student'
+    out_s = model._forward(x)
+    assert torch.allclose(out_s - out_t, torch.full_like(out_s, 5.),
+                          atol=1e-4)
+
+
+@pytest.mark.parametrize('cfg, key', [
+    (dict(threshold=1.5), 'semi_train_cfg.threshold'),
+    (dict(cutmix_prob=-0.1), 'semi_train_cfg.cutmix_prob'),
+    (dict(teacher_branch='sup'), 'semi_train_cfg.teacher_branch'),
+    (dict(thresh=0.9), 'thresh'),
+])
+def test_bad_semi_train_cfg_names_the_key(cfg, key):
+    with pytest.raises(ConfigError, match=key):
+        _model(**cfg)
