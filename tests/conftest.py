@@ -3,8 +3,8 @@ import os.path as osp
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CAMVID_ROOT = osp.normpath(osp.join(REPO_ROOT, '..', 'shared', 'data',
-                                    'camvid'))
+CAMVID_ROOT = osp.normpath(
+    osp.join(REPO_ROOT, '..', 'shared', 'data', 'camvid'))
 
 
 @pytest.fixture(scope='session')

@@ -1,15 +1,16 @@
-"""Tiny, fast configs for tests: the synthetic demo config on a temp dataset."""
+"""Tiny, fast configs for tests: the synthetic demo configs on temp data."""
 import os.path as osp
 
-from mmengine.config import Config
-
 from conftest import REPO_ROOT
+from mmengine.config import Config
 
 SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',
                             'deeplabv3p_effnetl0_synthetic.py')
 
 
-def tiny_synthetic_cfg(data_root: str, work_dir: str, max_iters: int = 2,
+def tiny_synthetic_cfg(data_root: str,
+                       work_dir: str,
+                       max_iters: int = 2,
                        pretrained: bool = False) -> Config:
     """The demo config shrunk to ``max_iters`` iterations of batch 2."""
     cfg = Config.fromfile(SYNTHETIC_CONFIG)
@@ -33,11 +34,14 @@ def tiny_synthetic_cfg(data_root: str, work_dir: str, max_iters: int = 2,
     cfg.randomness = dict(seed=0)
     return cfg
 
+
 SEMI_SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',
                                  'meanteacher_effnetl0_synthetic.py')
 
 
-def tiny_semi_cfg(data_root: str, work_dir: str, max_iters: int = 2,
+def tiny_semi_cfg(data_root: str,
+                  work_dir: str,
+                  max_iters: int = 2,
                   num_workers: int = 0) -> Config:
     """The semi-supervised demo config: batches of 2 labeled + 2 unlabeled
     64x64 images, no pretrained weights, ``max_iters`` iterations."""

@@ -4,26 +4,27 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
 from mmseg_viladiff.utils import adapt_cfg_to_device
-from conftest import REPO_ROOT
 
-CONFIGS = sorted(
-    glob.glob(osp.join(REPO_ROOT, 'configs', 'viladiff', '*.py')))
+CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'viladiff', '*.py')))
 
 
 def test_configs_found():
     names = {osp.basename(c) for c in CONFIGS}
-    assert {'deeplabv3p_r101_voc_1-16.py', 'deeplabv3p_r50_voc_1-16.py',
-            'deeplabv3p_effnetl0_camvid_1-8.py',
-            'deeplabv3p_effnetl0_camvid_full.py',
-            'deeplabv3p_effnetl0_synthetic.py', 'meanteacher_r101_voc_1-16.py',
-            'meanteacher_effnetl0_camvid_1-8.py',
-            'meanteacher_effnetl0_camvid_1-8_diag.py',
-            'meanteacher_effnetl0_synthetic.py'} <= names
+    assert {
+        'deeplabv3p_r101_voc_1-16.py', 'deeplabv3p_r50_voc_1-16.py',
+        'deeplabv3p_effnetl0_camvid_1-8.py',
+        'deeplabv3p_effnetl0_camvid_full.py',
+        'deeplabv3p_effnetl0_synthetic.py', 'meanteacher_r101_voc_1-16.py',
+        'meanteacher_effnetl0_camvid_1-8.py',
+        'meanteacher_effnetl0_camvid_1-8_diag.py',
+        'meanteacher_effnetl0_synthetic.py'
+    } <= names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -56,14 +57,15 @@ def test_variant_changes_only_its_delta():
         'splits/1-16/labeled.txt'
 
 
-@pytest.mark.parametrize('name', ['meanteacher_r101_voc_1-16.py',
-                                  'meanteacher_effnetl0_camvid_1-8.py'])
+@pytest.mark.parametrize(
+    'name',
+    ['meanteacher_r101_voc_1-16.py', 'meanteacher_effnetl0_camvid_1-8.py'])
 def test_mean_teacher_configs_wrap_their_supervised_base(name):
     semi = Config.fromfile(osp.join(REPO_ROOT, 'configs/viladiff', name))
-    base = Config.fromfile(osp.join(REPO_ROOT, 'configs/viladiff', name)
-                           .replace('meanteacher_r101', 'deeplabv3p_r101')
-                           .replace('meanteacher_effnetl0',
-                                    'deeplabv3p_effnetl0'))
+    base = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/viladiff',
+                 name).replace('meanteacher_r101', 'deeplabv3p_r101').replace(
+                     'meanteacher_effnetl0', 'deeplabv3p_effnetl0'))
     assert semi.model.type == 'SemiEncoderDecoder'
     assert semi.model.segmentor.to_dict() == base.model.to_dict()
     assert semi.val_cfg.type == 'TeacherStudentValLoop'

@@ -1,5 +1,6 @@
-import mmseg_viladiff
 from mmseg.registry import DATASETS, HOOKS, MODELS
+
+import mmseg_viladiff
 
 
 def test_components_registered_in_mmseg_registries():

@@ -18,8 +18,11 @@ from mmseg_viladiff.datasets.partition import read_partition, split_labeled
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('lists', nargs='+', help='files listing all '
-                        'training samples (merged, duplicates dropped)')
+    parser.add_argument(
+        'lists',
+        nargs='+',
+        help='files listing all '
+        'training samples (merged, duplicates dropped)')
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument('--num-labeled', type=int, help='labeled images')
     group.add_argument(
@@ -45,8 +48,8 @@ def main(argv=None):
         num = max(1, round(len(set(lines)) * frac))
     labeled, unlabeled = split_labeled(lines, num, args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
-    for name, items in (('labeled.txt', labeled),
-                        ('unlabeled.txt', unlabeled)):
+    for name, items in (('labeled.txt', labeled), ('unlabeled.txt',
+                                                   unlabeled)):
         with open(osp.join(args.out_dir, name), 'w') as f:
             f.writelines(item + '\n' for item in items)
     print(f'{len(labeled)} labeled / {len(unlabeled)} unlabeled -> '

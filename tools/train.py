@@ -17,8 +17,7 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmseg_viladiff.utils import (ConfigError, DataError,
-                                  adapt_cfg_to_device,
+from mmseg_viladiff.utils import (ConfigError, DataError, adapt_cfg_to_device,
                                   check_data_paths, init_cpu_distributed)
 
 

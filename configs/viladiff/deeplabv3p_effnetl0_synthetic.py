@@ -36,16 +36,7 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(_delete_=True, **val_set))
 test_dataloader = val_dataloader
 max_iters = 1000
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=1e-4,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=250)
 default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(interval=250, save_best=None))
+    logger=dict(interval=50), checkpoint=dict(interval=250, save_best=None))

@@ -27,8 +27,7 @@ unlabeled_pipeline = [
     dict(
         type='MultiViewPack',
         views=dict(
-            unsup_weak=[],
-            unsup_strong=[dict(type='StrongPhotometricAug')])),
+            unsup_weak=[], unsup_strong=[dict(type='StrongPhotometricAug')])),
 ]
 batch_size = 8
 train_dataloader = dict(
@@ -48,8 +47,7 @@ train_dataloader = dict(
                 split_file='splits/1-8/labeled.txt'),
             dict(
                 type='PartitionDataset',
-                dataset=dict(
-                    _base_.camvid_train, pipeline=unlabeled_pipeline),
+                dataset=dict(_base_.camvid_train, pipeline=unlabeled_pipeline),
                 split_file='splits/1-8/unlabeled.txt',
                 with_label=False),
         ]))

@@ -19,8 +19,7 @@ unlabeled_pipeline = [
     dict(
         type='MultiViewPack',
         views=dict(
-            unsup_weak=[],
-            unsup_strong=[dict(type='StrongPhotometricAug')])),
+            unsup_weak=[], unsup_strong=[dict(type='StrongPhotometricAug')])),
 ]
 data_preprocessor = dict(size=crop_size)
 model = dict(
@@ -55,15 +54,6 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 max_iters = 1000
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=1e-4,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=250)
-default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=250))
+default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=250))

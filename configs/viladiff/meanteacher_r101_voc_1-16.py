@@ -28,8 +28,7 @@ unlabeled_pipeline = [
     dict(
         type='MultiViewPack',
         views=dict(
-            unsup_weak=[],
-            unsup_strong=[dict(type='StrongPhotometricAug')])),
+            unsup_weak=[], unsup_strong=[dict(type='StrongPhotometricAug')])),
 ]
 
 

@@ -4,7 +4,8 @@ Two formats are common in the semi-supervised segmentation literature, and
 both are read here, one entry a line:
 
 * ``image_path label_path`` (UniMatch, CPS, ...), paths relative to the
-  dataset root, e.g. ``JPEGImages/2007_000032.jpg SegmentationClass/2007_000032.png``;
+  dataset root, e.g.
+  ``JPEGImages/2007_000032.jpg SegmentationClass/2007_000032.png``;
 * one image a line, as a basename without extension (``0001TP_006690``) or a
   path relative to the dataset root or to its image folder.
 
@@ -57,9 +58,9 @@ def read_partition(split_file: str) -> List[PartitionEntry]:
                 continue
             fields = line.split()
             if len(fields) > 2:
-                raise DataError(
-                    f'{split_file}:{lineno}: expected "image" or "image label",'
-                    f' got {len(fields)} fields: {line!r}')
+                raise DataError(f'{split_file}:{lineno}: expected "image" or '
+                                '"image label",'
+                                f' got {len(fields)} fields: {line!r}')
             image = osp.normpath(fields[0])
             if image in seen:
                 raise DataError(f'{split_file}:{lineno}: {fields[0]!r} is '
@@ -150,8 +151,8 @@ class PartitionDataset:
                 rel_dir = osp.relpath(img_path, img_dir) if img_dir else \
                     osp.basename(img_path)
                 spellings = {
-                    osp.normpath(osp.relpath(img_path, root)) if root else
-                    img_path, rel_dir,
+                    osp.normpath(osp.relpath(img_path, root))
+                    if root else img_path, rel_dir,
                     _strip_suffix(rel_dir, suffix),
                     _strip_suffix(osp.basename(img_path), suffix),
                     osp.splitext(osp.basename(img_path))[0]

@@ -6,7 +6,7 @@ from .runner import TeacherStudentValLoop
 register_safe_globals()
 
 __all__ = [
-    'PredictionVisualizationHook', 'RandomStateHook', 'SAFE_GLOBALS', 'SafeCheckpointHook',
-    'SemiMeanTeacherHook', 'TeacherStudentValLoop', 'ema_update',
-    'register_safe_globals'
+    'PredictionVisualizationHook', 'RandomStateHook', 'SAFE_GLOBALS',
+    'SafeCheckpointHook', 'SemiMeanTeacherHook', 'TeacherStudentValLoop',
+    'ema_update', 'register_safe_globals'
 ]

@@ -21,9 +21,9 @@ def _numpy_globals() -> List[object]:
     except ImportError:  # numpy 1.x
         from numpy.core.multiarray import _reconstruct, scalar
     dtypes = [
-        type(np.dtype(t)) for t in (np.float64, np.float32, np.float16,
-                                    np.int64, np.int32, np.int16, np.int8,
-                                    np.uint8, np.bool_)
+        type(np.dtype(t))
+        for t in (np.float64, np.float32, np.float16, np.int64, np.int32,
+                  np.int16, np.int8, np.uint8, np.bool_)
     ]
     return [_reconstruct, scalar, np.ndarray, np.dtype] + dtypes
 

@@ -3,6 +3,6 @@ from .device import adapt_cfg_to_device, init_cpu_distributed
 from .errors import ConfigError, DataError
 
 __all__ = [
-    'ConfigError', 'DataError', 'PREPARE_HINTS', 'adapt_cfg_to_device', 'check_data_paths',
-    'init_cpu_distributed'
+    'ConfigError', 'DataError', 'PREPARE_HINTS', 'adapt_cfg_to_device',
+    'check_data_paths', 'init_cpu_distributed'
 ]

@@ -36,8 +36,9 @@ def _leaf_datasets(cfg, key: str) -> Iterator[Tuple[str, dict]]:
             yield from _leaf_datasets(sub, f'{key}.{i}')
 
 
-def check_data_paths(cfg, loaders=('train_dataloader', 'val_dataloader',
-                                   'test_dataloader')) -> None:
+def check_data_paths(
+    cfg, loaders=('train_dataloader', 'val_dataloader', 'test_dataloader')
+) -> None:
     """Raise one :class:`DataError` listing every missing data path.
 
     Args:

@@ -44,7 +44,8 @@ def adapt_cfg_to_device(cfg, launcher: str = 'none') -> None:
         cfg.model_wrapper_cfg = wrapper
     print_log(
         f'no CUDA device: running on CPU ({replaced} SyncBN -> BN, '
-        'distributed backend gloo)', logger='current')
+        'distributed backend gloo)',
+        logger='current')
 
 
 def init_cpu_distributed(launcher: str) -> None:

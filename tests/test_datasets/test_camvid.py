@@ -1,6 +1,6 @@
 import numpy as np
-from PIL import Image
 from mmseg.datasets.transforms import LoadAnnotations
+from PIL import Image
 
 from mmseg_viladiff.datasets import CamVidDataset, PartitionDataset
 
@@ -17,10 +17,13 @@ def _camvid(root, split):
 def test_camvid_sizes_and_metainfo(camvid_root):
     sizes = {}
     for split in ('train', 'val', 'test'):
-        sizes[split] = len(CamVidDataset(**{
-            k: v
-            for k, v in _camvid(camvid_root, split).items() if k != 'type'
-        }))
+        sizes[split] = len(
+            CamVidDataset(
+                **{
+                    k: v
+                    for k, v in _camvid(camvid_root, split).items()
+                    if k != 'type'
+                }))
     assert sizes == dict(train=367, val=101, test=233)
     meta = CamVidDataset.METAINFO
     assert len(meta['classes']) == 11 and len(meta['palette']) == 11
@@ -46,8 +49,11 @@ def test_camvid_unlabelled_becomes_ignore(camvid_root):
 
 
 def test_camvid_partitions(camvid_root):
-    for part, (n_lab, n_unl) in {'1-8': (45, 322), '1-4': (91, 276),
-                                 '1-2': (183, 184)}.items():
+    for part, (n_lab, n_unl) in {
+            '1-8': (45, 322),
+            '1-4': (91, 276),
+            '1-2': (183, 184)
+    }.items():
         lab = PartitionDataset(
             _camvid(camvid_root, 'train'), f'splits/{part}/labeled.txt')
         unl = PartitionDataset(

@@ -18,17 +18,18 @@ def _inner(root):
     return dict(
         type='SyntheticShapesDataset',
         data_root=root,
-        data_prefix=dict(img_path='img_dir/train',
-                         seg_map_path='ann_dir/train'),
+        data_prefix=dict(
+            img_path='img_dir/train', seg_map_path='ann_dir/train'),
         pipeline=[])
 
 
 def test_read_partition_both_formats(tmp_path):
-    split = _write(
-        tmp_path / 'a.txt', '# comment\nimg/1.jpg lab/1.png\n\nname_2\n')
+    split = _write(tmp_path / 'a.txt',
+                   '# comment\nimg/1.jpg lab/1.png\n\nname_2\n')
     entries = read_partition(split)
-    assert [(e.image, e.label, e.line) for e in entries] == [
-        ('img/1.jpg', 'lab/1.png', 2), ('name_2', None, 4)]
+    assert [(e.image, e.label, e.line)
+            for e in entries] == [('img/1.jpg', 'lab/1.png', 2),
+                                  ('name_2', None, 4)]
 
 
 @pytest.mark.parametrize('text, match', [
@@ -93,11 +94,10 @@ def test_partition_dataset_missing_label_and_unlabeled_mode(
 
 
 def test_partition_dataset_over_concat_dataset(synthetic_root, tmp_path):
-    val = dict(_inner(synthetic_root),
-               data_prefix=dict(img_path='img_dir/val',
-                                seg_map_path='ann_dir/val'))
-    concat = dict(type='ConcatDataset',
-                  datasets=[_inner(synthetic_root), val])
+    val = dict(
+        _inner(synthetic_root),
+        data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'))
+    concat = dict(type='ConcatDataset', datasets=[_inner(synthetic_root), val])
     split = _write(tmp_path / 's.txt', 'val_0002\ntrain_0007\n')
     ds = PartitionDataset(concat, split)
     assert [osp.basename(ds.get_data_info(i)['img_path'])
@@ -122,8 +122,9 @@ def test_make_splits_tool(tmp_path, capsys):
     make_splits = load_tool('make_splits')
     src = _write(tmp_path / 'all.txt',
                  ''.join(f'JPEG/{i}.jpg SEG/{i}.png\n' for i in range(32)))
-    make_splits.main([src, '--fraction', '1/16', '--out-dir',
-                      str(tmp_path / 'out')])
+    make_splits.main(
+        [src, '--fraction', '1/16', '--out-dir',
+         str(tmp_path / 'out')])
     labeled = read_partition(str(tmp_path / 'out' / 'labeled.txt'))
     unlabeled = read_partition(str(tmp_path / 'out' / 'unlabeled.txt'))
     assert len(labeled) == 2 and len(unlabeled) == 30

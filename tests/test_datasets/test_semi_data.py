@@ -3,7 +3,6 @@ import os.path as osp
 
 import numpy as np
 import pytest
-import torch
 from mmengine.dataset import ConcatDataset, pseudo_collate
 from mmseg.registry import DATASETS, MODELS
 
@@ -50,16 +49,15 @@ def _semi_dataset(root):
     ])
 
 
-def test_sampler_batches_follow_the_ratio_and_split_ranks(synthetic_root,
-                                                          monkeypatch):
+def test_sampler_batches_follow_the_ratio_and_split_ranks(
+        synthetic_root, monkeypatch):
     ds = _semi_dataset(synthetic_root)  # 4 labeled, 12 unlabeled
-    sampler = LabeledUnlabeledSampler(ds, batch_size=6, source_ratio=(1, 2),
-                                      seed=0)
+    sampler = LabeledUnlabeledSampler(
+        ds, batch_size=6, source_ratio=(1, 2), seed=0)
     idx = list(itertools.islice(iter(sampler), 60))
     for b in range(10):
         batch = idx[6 * b:6 * b + 6]
-        assert all(i < 4 for i in batch[:2]) and all(i >= 4
-                                                     for i in batch[2:])
+        assert all(i < 4 for i in batch[:2]) and all(i >= 4 for i in batch[2:])
     # every labeled and unlabeled sample is visited within a pass
     assert set(i for i in idx if i < 4) == set(range(4))
     assert set(i for i in idx if i >= 4) == set(range(4, 16))
@@ -68,7 +66,8 @@ def test_sampler_batches_follow_the_ratio_and_split_ranks(synthetic_root,
     for rank in (0, 1):
         monkeypatch.setattr(
             'mmseg_viladiff.datasets.samplers.labeled_unlabeled_sampler.'
-            'get_dist_info', lambda r=rank: (r, 2))
+            'get_dist_info',
+            lambda r=rank: (r, 2))
         s = LabeledUnlabeledSampler(ds, batch_size=4, seed=0)
         streams.append(list(itertools.islice(iter(s), 12)))
     for b in range(3):
@@ -111,8 +110,11 @@ def test_views_share_geometry_and_collate_by_branch(synthetic_root):
         sample['data_samples']['unsup_strong'].metainfo['flip']
     batch = pseudo_collate([ds[0], ds[1], ds[4], ds[5]])
     pre = MODELS.build(
-        dict(type='SemiSegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3,
-             size=(48, 48)))
+        dict(
+            type='SemiSegDataPreProcessor',
+            mean=[0.] * 3,
+            std=[1.] * 3,
+            size=(48, 48)))
     out = pre(batch, training=True)
     assert out['inputs']['sup'].shape == (2, 3, 48, 48)
     assert out['inputs']['unsup_weak'].shape == (2, 3, 48, 48)
@@ -126,8 +128,8 @@ def test_strong_aug_changes_colours_not_geometry():
     img[8:24, 8:24] = (30, 200, 90)
     img += rng.randint(0, 10, img.shape).astype(np.uint8)
     np.random.seed(1)
-    out = StrongPhotometricAug(jitter_prob=1, grey_prob=1,
-                               blur_prob=0)(dict(img=img.copy()))['img']
+    out = StrongPhotometricAug(
+        jitter_prob=1, grey_prob=1, blur_prob=0)(dict(img=img.copy()))['img']
     assert out.shape == img.shape and out.dtype == np.uint8
     assert (out[..., 0] == out[..., 1]).all()  # greyscale
     inside, outside = out[8:24, 8:24].mean(), out[:6].mean()
@@ -150,8 +152,7 @@ def test_unlabeled_pipeline_never_opens_label_files(synthetic_root,
     import mmcv.transforms.loading
     import mmseg.datasets.transforms.loading
     monkeypatch.setattr(mmcv.transforms.loading.fileio, 'get', spy)
-    monkeypatch.setattr(mmseg.datasets.transforms.loading.fileio, 'get',
-                        spy)
+    monkeypatch.setattr(mmseg.datasets.transforms.loading.fileio, 'get', spy)
     ds = DATASETS.build(_part(synthetic_root, 'unlabeled', UNLABELED, False))
     for i in range(len(ds)):
         ds[i]
@@ -165,8 +166,9 @@ def test_truly_unlabeled_images_without_any_label_files(tmp_path):
     root = tmp_path / 'raw'
     (root / 'images').mkdir(parents=True)
     for i in range(3):
-        Image.fromarray(np.full((40, 40, 3), 40 * i, np.uint8)).save(
-            root / 'images' / f'frame_{i}.png')
+        Image.fromarray(np.full(
+            (40, 40, 3), 40 * i,
+            np.uint8)).save(root / 'images' / f'frame_{i}.png')
     (root / 'unlabeled.txt').write_text('frame_0\nframe_2\n')
     ds = DATASETS.build(
         dict(

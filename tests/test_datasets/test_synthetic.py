@@ -26,8 +26,7 @@ def test_synthetic_dataset_files_and_captions(synthetic_root):
                 rec['caption'], name)
         assert rec['captioner'] == 'synthetic-ground-truth'
     lab = open(osp.join(synthetic_root, 'splits/labeled.txt')).read().split()
-    unl = open(osp.join(synthetic_root,
-                        'splits/unlabeled.txt')).read().split()
+    unl = open(osp.join(synthetic_root, 'splits/unlabeled.txt')).read().split()
     assert len(lab) == 4 and len(unl) == 12 and not set(lab) & set(unl)
 
 

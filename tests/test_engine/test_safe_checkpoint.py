@@ -4,9 +4,9 @@ import pickle
 
 import pytest
 import torch
+from helpers import tiny_synthetic_cfg
 from mmengine.runner import Runner
 
-from helpers import tiny_synthetic_cfg
 from mmseg_viladiff.engine import SAFE_GLOBALS
 from mmseg_viladiff.utils import adapt_cfg_to_device
 
@@ -37,8 +37,7 @@ def test_checkpoint_loads_with_weights_only_and_resumes(
     trained = copy.deepcopy(runner.model.state_dict())
 
     # resume from it and train 2 more iterations
-    cfg2 = tiny_synthetic_cfg(synthetic_root, str(tmp_path / 'a'),
-                              max_iters=4)
+    cfg2 = tiny_synthetic_cfg(synthetic_root, str(tmp_path / 'a'), max_iters=4)
     cfg2.resume = True
     cfg2.load_from = ckpt
     adapt_cfg_to_device(cfg2)
@@ -54,8 +53,8 @@ def test_checkpoint_loads_with_weights_only_and_resumes(
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_4.pth'))
 
 
-def test_without_the_hook_torch_refuses_the_checkpoint(
-        synthetic_root, tmp_path):
+def test_without_the_hook_torch_refuses_the_checkpoint(synthetic_root,
+                                                       tmp_path):
     cfg = tiny_synthetic_cfg(synthetic_root, str(tmp_path / 'b'), max_iters=1)
     cfg.custom_hooks = []
     _train(cfg)

@@ -51,10 +51,13 @@ def test_ema_matches_the_expected_average(buffer_mode):
     hook = SemiMeanTeacherHook(momentum=0.9, buffer_mode=buffer_mode)
     runner = _runner(model)
     hook.before_train(runner)  # teacher := student
-    expected = {k: v.clone().double() for k, v in
-                model.student.state_dict().items()}
-    assert all(torch.equal(model.teacher.state_dict()[k],
-                           model.student.state_dict()[k]) for k in expected)
+    expected = {
+        k: v.clone().double()
+        for k, v in model.student.state_dict().items()
+    }
+    assert all(
+        torch.equal(model.teacher.state_dict()[k],
+                    model.student.state_dict()[k]) for k in expected)
     for it in range(5):
         runner.iter = it
         hook.before_train_iter(runner, it)
@@ -63,8 +66,8 @@ def test_ema_matches_the_expected_average(buffer_mode):
         m = min(1 - 1 / (it + 1), 0.9)  # warm-up: 0, 1/2, 2/3, 3/4, 4/5
         for k, v in model.student.state_dict().items():
             is_param = k in dict(model.student.named_parameters())
-            if v.dtype.is_floating_point and (is_param or
-                                              buffer_mode == 'average'):
+            if v.dtype.is_floating_point and (is_param
+                                              or buffer_mode == 'average'):
                 expected[k] = m * expected[k] + (1 - m) * v.double()
             else:
                 expected[k] = v.clone().double()
@@ -90,8 +93,9 @@ def test_momentum_warmup_and_interval():
     _train_step(model, 0)
     runner.iter = 0  # first iteration: (0 + 1) % 2 != 0, no update
     hook.after_train_iter(runner, 0)
-    assert all(torch.equal(v, before[k])
-               for k, v in model.teacher.state_dict().items())
+    assert all(
+        torch.equal(v, before[k])
+        for k, v in model.teacher.state_dict().items())
 
 
 def test_ema_update_copies_integer_buffers():

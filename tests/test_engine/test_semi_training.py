@@ -3,9 +3,9 @@ import os.path as osp
 
 import pytest
 import torch
+from helpers import tiny_semi_cfg
 from mmengine.runner import Runner
 
-from helpers import tiny_semi_cfg
 from mmseg_viladiff.utils import adapt_cfg_to_device
 
 
@@ -14,8 +14,7 @@ def _runner(cfg):
     return Runner.from_cfg(cfg)
 
 
-def test_semi_training_validates_teacher_and_student(synthetic_root,
-                                                     tmp_path):
+def test_semi_training_validates_teacher_and_student(synthetic_root, tmp_path):
     cfg = tiny_semi_cfg(synthetic_root, str(tmp_path / 'w'), max_iters=2)
     cfg.default_hooks.checkpoint.save_best = 'teacher/mIoU'
     runner = _runner(cfg)
@@ -24,8 +23,7 @@ def test_semi_training_validates_teacher_and_student(synthetic_root,
     assert {'teacher/mIoU', 'student/mIoU', 'teacher/aAcc',
             'student/aAcc'} <= set(metrics)
     assert runner.model.semi_test_cfg['predict_on'] == 'teacher'
-    assert osp.isfile(
-        osp.join(cfg.work_dir, 'best_teacher_mIoU_iter_2.pth'))
+    assert osp.isfile(osp.join(cfg.work_dir, 'best_teacher_mIoU_iter_2.pth'))
     hub = runner.message_hub
     for key in ('train/unsup_weight', 'train/ema_momentum',
                 'train/pseudo_conf_ratio', 'train/unsup.decode.loss_ce'):
@@ -45,8 +43,7 @@ def test_resume_continues_exactly(synthetic_root, tmp_path):
     random state (dropout, CutMix) and mmengine replays the worker seeds."""
 
     def cfg(work, iters):
-        c = tiny_semi_cfg(synthetic_root, work, max_iters=iters,
-                          num_workers=1)
+        c = tiny_semi_cfg(synthetic_root, work, max_iters=iters, num_workers=1)
         c.param_scheduler[0].end = 4  # the schedule of the full run
         c.train_cfg.val_interval = 100
         c.default_hooks.checkpoint.interval = 2

@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO_ROOT
 
 TRAIN = osp.join(REPO_ROOT, 'tools', 'train.py')
 TEST = osp.join(REPO_ROOT, 'tools', 'test.py')
-VOC_CONFIG = osp.join(REPO_ROOT, 'configs/viladiff/deeplabv3p_r101_voc_1-16.py')
+VOC_CONFIG = osp.join(REPO_ROOT,
+                      'configs/viladiff/deeplabv3p_r101_voc_1-16.py')
 SYNTH_CONFIG = osp.join(REPO_ROOT,
                         'configs/viladiff/deeplabv3p_effnetl0_synthetic.py')
 SEMI_CONFIG = osp.join(REPO_ROOT,
@@ -22,7 +22,11 @@ CAMVID_CONFIG = osp.join(REPO_ROOT,
 
 def _run(args, cwd, timeout=900, env=None):
     return subprocess.run(
-        args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        args,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env=dict(os.environ, **(env or {})))
 
 
@@ -43,7 +47,8 @@ def _synthetic_options(root):
         f'train_dataloader.dataset.dataset.data_root={root}',
         f'val_dataloader.dataset.data_root={root}',
         f'test_dataloader.dataset.data_root={root}',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0',
         'val_dataloader.persistent_workers=False',
@@ -57,26 +62,38 @@ def _synthetic_options(root):
 def test_train_resume_test_on_synthetic(synthetic_root, tmp_path):
     work = str(tmp_path / 'work')
     opts = _synthetic_options(synthetic_root)
-    iters = ['train_cfg.max_iters=4', 'train_cfg.val_interval=4',
-             'default_hooks.checkpoint.interval=2']
-    proc = _run([sys.executable, TRAIN, SYNTH_CONFIG, '--work-dir', work] +
-                opts + iters, cwd=tmp_path)
+    iters = [
+        'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+        'default_hooks.checkpoint.interval=2'
+    ]
+    proc = _run(
+        [sys.executable, TRAIN, SYNTH_CONFIG, '--work-dir', work] + opts +
+        iters,
+        cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
     # resume from the latest checkpoint and go on to 6 iterations
-    more = ['train_cfg.max_iters=6', 'train_cfg.val_interval=6',
-            'default_hooks.checkpoint.interval=2']
-    proc = _run([sys.executable, TRAIN, SYNTH_CONFIG, '--work-dir', work,
-                 '--resume'] + opts + more, cwd=tmp_path)
+    more = [
+        'train_cfg.max_iters=6', 'train_cfg.val_interval=6',
+        'default_hooks.checkpoint.interval=2'
+    ]
+    proc = _run(
+        [sys.executable, TRAIN, SYNTH_CONFIG, '--work-dir', work, '--resume'] +
+        opts + more,
+        cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 0, iter: 4' in log
     assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
     # evaluate: per-class IoU table, predictions painted
     show = str(tmp_path / 'show')
-    proc = _run([sys.executable, TEST, SYNTH_CONFIG,
-                 osp.join(work, 'iter_6.pth'), '--work-dir', work,
-                 '--show-dir', show] + opts[:1] + opts[2:], cwd=tmp_path)
+    proc = _run(
+        [
+            sys.executable, TEST, SYNTH_CONFIG,
+            osp.join(work, 'iter_6.pth'), '--work-dir', work, '--show-dir',
+            show
+        ] + opts[:1] + opts[2:],
+        cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     for name in ('background', 'disc', 'square', 'triangle'):
@@ -90,10 +107,14 @@ def test_train_resume_test_on_synthetic(synthetic_root, tmp_path):
 def test_dist_train_two_cpu_processes(synthetic_root, tmp_path):
     work = str(tmp_path / 'dist')
     proc = _run(
-        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), SYNTH_CONFIG,
-         '2', '--work-dir', work] + _synthetic_options(synthetic_root) +
+        [
+            'bash',
+            osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), SYNTH_CONFIG, '2',
+            '--work-dir', work
+        ] + _synthetic_options(synthetic_root) +
         ['train_cfg.max_iters=2', 'train_cfg.val_interval=2'],
-        cwd=tmp_path, env=dict(PYTHON=sys.executable, PORT='29533'))
+        cwd=tmp_path,
+        env=dict(PYTHON=sys.executable, PORT='29533'))
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
@@ -108,10 +129,12 @@ def test_camvid_config_trains_on_real_data(camvid_root, tmp_path):
     os.makedirs(tmp_path / 'data')
     os.symlink(camvid_root, tmp_path / 'data' / 'camvid')
     work = str(tmp_path / 'camvid')
-    proc = _run([sys.executable, TRAIN, CAMVID_CONFIG, '--work-dir', work,
-                 '--cfg-options', 'train_cfg.max_iters=20',
-                 'train_cfg.val_interval=20',
-                 'default_hooks.checkpoint.interval=20'], cwd=tmp_path)
+    proc = _run([
+        sys.executable, TRAIN, CAMVID_CONFIG, '--work-dir', work,
+        '--cfg-options', 'train_cfg.max_iters=20', 'train_cfg.val_interval=20',
+        'default_hooks.checkpoint.interval=20'
+    ],
+                cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert osp.isfile(osp.join(work, 'iter_20.pth'))
     assert re.search(r'\|\s+car\s+\|\s+[\d.]+', proc.stdout + proc.stderr)
@@ -124,7 +147,8 @@ def _semi_options(root):
                     f'data_root={root}')
     return opts + [
         f'val_dataloader.dataset.data_root={root}',
-        'train_dataloader.batch_size=4', 'train_dataloader.sampler.batch_size=4',
+        'train_dataloader.batch_size=4',
+        'train_dataloader.sampler.batch_size=4',
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0',
@@ -140,12 +164,19 @@ def _semi_options(root):
      'sampler.source_ratio must be two positive integers'),
     ('train_dataloader.dataset.datasets.1.split_file=splits/none.txt',
      'partition file not found: '),
+    ('train_dataloader.dataset.datasets.0.split_file=splits/bogus.txt',
+     "bogus.txt:2: image 'train_9999' is not in the dataset"),
 ])
 def test_semi_bad_input_stops_at_start_with_the_key(synthetic_root, tmp_path,
                                                     option, message):
-    proc = _run([sys.executable, TRAIN, SEMI_CONFIG, '--work-dir',
-                 str(tmp_path / 'w')] + _semi_options(synthetic_root) +
-                [option], cwd=tmp_path)
+    with open(osp.join(synthetic_root, 'splits', 'bogus.txt'), 'w') as f:
+        f.write('train_0001\ntrain_9999\n')
+    proc = _run(
+        [
+            sys.executable, TRAIN, SEMI_CONFIG, '--work-dir',
+            str(tmp_path / 'w')
+        ] + _semi_options(synthetic_root) + [option],
+        cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert message in proc.stderr
     assert 'Traceback' not in proc.stderr
@@ -155,10 +186,14 @@ def test_semi_bad_input_stops_at_start_with_the_key(synthetic_root, tmp_path,
 def test_dist_semi_train_two_cpu_processes(synthetic_root, tmp_path):
     work = str(tmp_path / 'dist_semi')
     proc = _run(
-        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), SEMI_CONFIG,
-         '2', '--work-dir', work] + _semi_options(synthetic_root) +
+        [
+            'bash',
+            osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), SEMI_CONFIG, '2',
+            '--work-dir', work
+        ] + _semi_options(synthetic_root) +
         ['train_cfg.max_iters=3', 'train_cfg.val_interval=3'],
-        cwd=tmp_path, env=dict(PYTHON=sys.executable, PORT='29534'))
+        cwd=tmp_path,
+        env=dict(PYTHON=sys.executable, PORT='29534'))
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert 'GPU number: 2' in log and 'Iter(train) [3/3]' in log

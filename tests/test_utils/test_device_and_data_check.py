@@ -2,13 +2,14 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO_ROOT
 from mmengine.config import Config
 
-from conftest import REPO_ROOT
-from mmseg_viladiff.utils import DataError, adapt_cfg_to_device, \
-    check_data_paths
+from mmseg_viladiff.utils import (DataError, adapt_cfg_to_device,
+                                  check_data_paths)
 
-CAMVID = osp.join(REPO_ROOT, 'configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py')
+CAMVID = osp.join(REPO_ROOT,
+                  'configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py')
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')

@@ -38,17 +38,17 @@ class LabeledUnlabeledSampler(Sampler):
         if not isinstance(dataset, ConcatDataset) or \
                 len(dataset.datasets) != 2:
             raise ConfigError('LabeledUnlabeledSampler needs dataset='
-                            'ConcatDataset(datasets=[labeled, unlabeled])')
+                              'ConcatDataset(datasets=[labeled, unlabeled])')
         if len(source_ratio) != 2 or min(source_ratio) <= 0 or any(
                 int(r) != r for r in source_ratio):
             raise ConfigError('sampler.source_ratio must be two positive '
-                             f'integers (labeled, unlabeled), got '
-                             f'{tuple(source_ratio)}')
+                              f'integers (labeled, unlabeled), got '
+                              f'{tuple(source_ratio)}')
         total = sum(source_ratio)
         if batch_size <= 0 or batch_size % total:
             raise ConfigError(f'sampler.batch_size ({batch_size}) must be a '
-                             f'positive multiple of sum(source_ratio) '
-                             f'({total})')
+                              f'positive multiple of sum(source_ratio) '
+                              f'({total})')
         self.dataset = dataset
         self.batch_size = batch_size
         self.num_per_source = (batch_size // total * int(source_ratio[0]),
@@ -73,8 +73,7 @@ class LabeledUnlabeledSampler(Sampler):
                     self.sizes[source], generator=g).tolist()
 
         offset = self.offsets[source]
-        for i in itertools.islice(endless(), self.rank, None,
-                                  self.world_size):
+        for i in itertools.islice(endless(), self.rank, None, self.world_size):
             yield offset + i
 
     def __iter__(self) -> Iterator[int]:

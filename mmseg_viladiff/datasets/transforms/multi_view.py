@@ -1,4 +1,4 @@
-"""Pack one sample into the named views (branches) of semi-supervised training."""
+"""Pack one sample into the views (branches) of semi-supervised training."""
 import copy
 from typing import Dict, List, Sequence
 
@@ -29,13 +29,16 @@ class MultiViewPack(BaseTransform):
 
     Example (unlabeled pipeline tail):
         >>> dict(type='MultiViewPack', views=dict(
-        ...     unsup_weak=[], unsup_strong=[dict(type='StrongPhotometricAug')]))
+        ...     unsup_weak=[],
+        ...     unsup_strong=[dict(type='StrongPhotometricAug')]))
     """
 
-    def __init__(self,
-                 views: Dict[str, List[dict]],
-                 branches: Sequence[str] = SEMI_BRANCHES,
-                 pack: dict = dict(type='PackSegInputs')) -> None:
+    def __init__(
+        self,
+        views: Dict[str, List[dict]],
+        branches: Sequence[str] = SEMI_BRANCHES,
+        pack: dict = dict(type='PackSegInputs')
+    ) -> None:
         unknown = set(views) - set(branches)
         if unknown:
             raise ValueError(f'views {sorted(unknown)} are not among the '

@@ -36,8 +36,9 @@ class StrongPhotometricAug(BaseTransform):
                  grey_prob: float = 0.2,
                  blur_prob: float = 0.5,
                  blur_sigma: Sequence[float] = (0.1, 2.0)) -> None:
-        for name, p in (('jitter_prob', jitter_prob), ('grey_prob', grey_prob),
-                        ('blur_prob', blur_prob)):
+        probs = dict(
+            jitter_prob=jitter_prob, grey_prob=grey_prob, blur_prob=blur_prob)
+        for name, p in probs.items():
             if not 0 <= p <= 1:
                 raise ValueError(f'{name} must be in [0, 1], got {p}')
         if not 0 < blur_sigma[0] <= blur_sigma[1]:

@@ -4,6 +4,6 @@ from .semi_mean_teacher_hook import SemiMeanTeacherHook, ema_update
 from .visualization_hook import PredictionVisualizationHook
 
 __all__ = [
-    'PredictionVisualizationHook', 'RandomStateHook', 'SafeCheckpointHook', 'SemiMeanTeacherHook',
-    'ema_update'
+    'PredictionVisualizationHook', 'RandomStateHook', 'SafeCheckpointHook',
+    'SemiMeanTeacherHook', 'ema_update'
 ]

@@ -44,8 +44,9 @@ class SafeCheckpointHook(Hook):
         if not scalars:
             return
         checkpoint['message_hub']['log_scalars'] = OrderedDict(
-            (key, history_buffer_to_dict(value)
-             if isinstance(value, HistoryBuffer) else value)
+            (key,
+             history_buffer_to_dict(value) if isinstance(value, HistoryBuffer
+                                                         ) else value)
             for key, value in scalars.items())
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:

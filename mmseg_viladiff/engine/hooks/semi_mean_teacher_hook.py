@@ -21,19 +21,25 @@ class SemiMeanTeacherHook(Hook):
         m = min(1 - 1 / (t + 1), momentum) if warmup else momentum
 
     with t the 0-based index of the iteration just finished, so the teacher
-    follows the student closely at first (t = 0 gives m = 0: a copy). Buffers (BN statistics)
-    are averaged the same way (``buffer_mode='average'``) or copied
-    (``'copy'``); integer buffers are always copied. The teacher is part of
-    the model's state dict, so checkpoints hold it and ``--resume`` restores
-    it exactly. Before each iteration the hook tells the model the current
-    iteration (for the unsupervised weight ramp-up); it logs
+    follows the student closely at first (t = 0 gives m = 0: a copy).
+    Buffers (BN statistics) are copied from the student
+    (``buffer_mode='copy'``, the default) or averaged the same way
+    (``'average'``); integer buffers are always copied. Copying is the
+    default because averaged BN statistics do not match averaged weights
+    while the network changes fast: on CamVid 1/8 after 150 iterations the
+    teacher with averaged statistics predicted almost only "road" (mIoU 3.4
+    vs the student's 26.4), with the student's statistics it did not. The
+    teacher is part of the model's state dict, so checkpoints hold it and
+    ``--resume`` restores it exactly. Before each iteration the hook tells
+    the model the current iteration (for the unsupervised weight ramp-up);
+    it logs
     ``train/ema_momentum`` and ``train/unsup_weight``.
 
     Args:
         momentum (float): EMA momentum m in (0, 1). Defaults to 0.999.
         interval (int): update every ``interval`` iterations. Defaults to 1.
         warmup (bool): use the warm-up momentum above. Defaults to True.
-        buffer_mode (str): 'average' or 'copy'. Defaults to 'average'.
+        buffer_mode (str): 'copy' or 'average'. Defaults to 'copy'.
     """
     priority = 'ABOVE_NORMAL'
 
@@ -41,17 +47,17 @@ class SemiMeanTeacherHook(Hook):
                  momentum: float = 0.999,
                  interval: int = 1,
                  warmup: bool = True,
-                 buffer_mode: str = 'average') -> None:
+                 buffer_mode: str = 'copy') -> None:
         if not 0 < momentum < 1:
             raise ConfigError(
                 f'SemiMeanTeacherHook.momentum must be in (0, 1), got '
                 f'{momentum}')
         if not isinstance(interval, int) or interval < 1:
             raise ConfigError('SemiMeanTeacherHook.interval must be a '
-                             f'positive int, got {interval!r}')
+                              f'positive int, got {interval!r}')
         if buffer_mode not in ('average', 'copy'):
             raise ConfigError("SemiMeanTeacherHook.buffer_mode must be "
-                             f"'average' or 'copy', got {buffer_mode!r}")
+                              f"'average' or 'copy', got {buffer_mode!r}")
         self.momentum = momentum
         self.interval = interval
         self.warmup = warmup
@@ -70,12 +76,16 @@ class SemiMeanTeacherHook(Hook):
     def before_train(self, runner) -> None:
         model = self._model(runner)
         if runner.iter == 0:
-            ema_update(model.teacher, model.student, momentum=0.,
-                       buffer_mode='copy')
-            print_log('SemiMeanTeacherHook: teacher initialised from the '
-                      'student', logger='current')
+            ema_update(
+                model.teacher, model.student, momentum=0., buffer_mode='copy')
+            print_log(
+                'SemiMeanTeacherHook: teacher initialised from the '
+                'student',
+                logger='current')
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
         model = self._model(runner)
         if hasattr(model, 'set_train_iter'):
@@ -104,8 +114,10 @@ class SemiMeanTeacherHook(Hook):
 
 
 @torch.no_grad()
-def ema_update(teacher: torch.nn.Module, student: torch.nn.Module,
-               momentum: float, buffer_mode: str = 'average') -> None:
+def ema_update(teacher: torch.nn.Module,
+               student: torch.nn.Module,
+               momentum: float,
+               buffer_mode: str = 'copy') -> None:
     """teacher <- momentum * teacher + (1 - momentum) * student, in place.
 
     Parameters are always averaged; floating buffers are averaged or copied
@@ -114,8 +126,8 @@ def ema_update(teacher: torch.nn.Module, student: torch.nn.Module,
     """
     student_params = dict(student.named_parameters())
     for name, param in teacher.named_parameters():
-        param.mul_(momentum).add_(student_params[name].detach(),
-                                  alpha=1 - momentum)
+        param.mul_(momentum).add_(
+            student_params[name].detach(), alpha=1 - momentum)
     student_buffers = dict(student.named_buffers())
     for name, buf in teacher.named_buffers():
         src = student_buffers[name]

@@ -35,9 +35,7 @@ class TeacherStudentValLoop(ValLoop):
                 for idx, data_batch in enumerate(self.dataloader):
                     self.run_iter(idx, data_batch)
                 results = self.evaluator.evaluate(len(self.dataloader.dataset))
-                metrics.update(
-                    {f'{name}/{k}': v
-                     for k, v in results.items()})
+                metrics.update({f'{name}/{k}': v for k, v in results.items()})
         finally:
             model.semi_test_cfg['predict_on'] = original
         runner.call_hook('after_val_epoch', metrics=metrics)

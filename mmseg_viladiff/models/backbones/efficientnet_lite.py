@@ -269,9 +269,8 @@ class MBConvLite(nn.Module):
         (N, C_in, H, W) -> (N, C_out, ceil(H / s), ceil(W / s)).
     """
 
-    def __init__(self, in_channels: int, out_channels: int,
-                 expand_ratio: int, kernel_size: int, stride: int,
-                 norm_cfg: dict, padding: str):
+    def __init__(self, in_channels: int, out_channels: int, expand_ratio: int,
+                 kernel_size: int, stride: int, norm_cfg: dict, padding: str):
         super().__init__()
         hidden = in_channels * expand_ratio
         self.expand = (
@@ -399,9 +398,8 @@ class EfficientNetLite0(BaseModule):
             blocks = []
             for i in range(num_blocks):
                 blocks.append(
-                    MBConvLite(in_channels, out_channels, expand_ratio,
-                               kernel, stride if i == 0 else 1, norm_cfg,
-                               padding))
+                    MBConvLite(in_channels, out_channels, expand_ratio, kernel,
+                               stride if i == 0 else 1, norm_cfg, padding))
                 in_channels = out_channels
             self.stages.append(nn.Sequential(*blocks))
             stage_channels.append(out_channels)
@@ -548,10 +546,12 @@ class EfficientNetLite0(BaseModule):
             f'{tuple(own[k].shape)}' for k in set(own) & set(state_dict)
             if state_dict[k].shape != own[k].shape)
         if missing or unexpected or mismatched:
-            lines = [f'EfficientNetLite0: checkpoint {checkpoint} does not '
-                     f'match the model (keys after renaming):']
-            for title, keys in (('missing keys', missing),
-                                ('unexpected keys', unexpected),
+            lines = [
+                f'EfficientNetLite0: checkpoint {checkpoint} does not '
+                f'match the model (keys after renaming):'
+            ]
+            for title, keys in (('missing keys', missing), ('unexpected keys',
+                                                            unexpected),
                                 ('shape mismatches', mismatched)):
                 if keys:
                     lines.append(f'  {title} ({len(keys)}): ' +

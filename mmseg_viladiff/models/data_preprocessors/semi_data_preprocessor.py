@@ -32,8 +32,7 @@ class SemiSegDataPreProcessor(SegDataPreProcessor):
             branch_data = super().forward(
                 dict(
                     inputs=[items[i] for i in keep],
-                    data_samples=[samples[branch][i] for i in keep]),
-                training)
+                    data_samples=[samples[branch][i] for i in keep]), training)
             out_inputs[branch] = branch_data['inputs']
             out_samples[branch] = branch_data['data_samples']
         return dict(inputs=out_inputs, data_samples=out_samples)

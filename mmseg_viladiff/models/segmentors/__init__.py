@@ -1,4 +1,3 @@
-from .semi_encoder_decoder import (DEFAULT_SEMI_TRAIN_CFG,
-                                   SemiEncoderDecoder)
+from .semi_encoder_decoder import DEFAULT_SEMI_TRAIN_CFG, SemiEncoderDecoder
 
 __all__ = ['DEFAULT_SEMI_TRAIN_CFG', 'SemiEncoderDecoder']

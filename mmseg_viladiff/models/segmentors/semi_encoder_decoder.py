@@ -45,21 +45,21 @@ def _check_semi_train_cfg(cfg: dict) -> None:
     unknown = set(cfg) - set(DEFAULT_SEMI_TRAIN_CFG)
     if unknown:
         raise ConfigError(f'unknown semi_train_cfg keys {sorted(unknown)}; '
-                       f'known: {sorted(DEFAULT_SEMI_TRAIN_CFG)}')
+                          f'known: {sorted(DEFAULT_SEMI_TRAIN_CFG)}')
     for key in ('threshold', 'cutmix_prob', 'class_momentum'):
         if not 0 <= cfg[key] <= 1:
             raise ConfigError(f'semi_train_cfg.{key} must be in [0, 1], got '
-                             f'{cfg[key]}')
+                              f'{cfg[key]}')
     for key in ('sup_weight', 'unsup_weight', 'rampup_iters'):
         if cfg[key] < 0:
             raise ConfigError(f'semi_train_cfg.{key} must be >= 0, got '
-                             f'{cfg[key]}')
+                              f'{cfg[key]}')
     if cfg['threshold_mode'] not in ('fixed', 'class_adaptive'):
         raise ConfigError("semi_train_cfg.threshold_mode must be 'fixed' or "
-                         f"'class_adaptive', got {cfg['threshold_mode']!r}")
+                          f"'class_adaptive', got {cfg['threshold_mode']!r}")
     if cfg['teacher_branch'] not in ('unsup_weak', 'unsup_strong'):
         raise ConfigError("semi_train_cfg.teacher_branch must be 'unsup_weak'"
-                         f" or 'unsup_strong', got {cfg['teacher_branch']!r}")
+                          f" or 'unsup_strong', got {cfg['teacher_branch']!r}")
 
 
 @MODELS.register_module()
@@ -113,12 +113,12 @@ class SemiEncoderDecoder(BaseSegmentor):
         self.semi_train_cfg = dict(DEFAULT_SEMI_TRAIN_CFG,
                                    **(semi_train_cfg or {}))
         _check_semi_train_cfg(self.semi_train_cfg)
-        self.semi_test_cfg = dict(DEFAULT_SEMI_TEST_CFG,
-                                  **(semi_test_cfg or {}))
+        self.semi_test_cfg = dict(DEFAULT_SEMI_TEST_CFG, **(semi_test_cfg
+                                                            or {}))
         if self.semi_test_cfg['predict_on'] not in ('teacher', 'student'):
             raise ConfigError("semi_test_cfg.predict_on must be 'teacher' or "
-                             f"'student', got "
-                             f"{self.semi_test_cfg['predict_on']!r}")
+                              f"'student', got "
+                              f"{self.semi_test_cfg['predict_on']!r}")
         self.student = MODELS.build(copy.deepcopy(segmentor))
         self.teacher = MODELS.build(copy.deepcopy(segmentor))
         self.teacher.requires_grad_(False)
@@ -150,9 +150,8 @@ class SemiEncoderDecoder(BaseSegmentor):
     def _load_plain_checkpoint(state_dict, prefix, *args) -> None:
         """Load a plain (non-semi) segmentor checkpoint into both models."""
         own = [k for k in state_dict if k.startswith(prefix)]
-        if not own or any(
-                k[len(prefix):].startswith(('student.', 'teacher.'))
-                for k in own):
+        if not own or any(k[len(prefix):].startswith(('student.', 'teacher.'))
+                          for k in own):
             return
         for key in own:
             value = state_dict.pop(key)
@@ -172,8 +171,8 @@ class SemiEncoderDecoder(BaseSegmentor):
             align_corners=self.teacher.decode_head.align_corners)
 
     @torch.no_grad()
-    def get_pseudo_labels(self, inputs: Tensor, data_samples: list
-                          ) -> Tuple[Tensor, Tensor, Tensor]:
+    def get_pseudo_labels(self, inputs: Tensor,
+                          data_samples: list) -> Tuple[Tensor, Tensor, Tensor]:
         """Teacher pseudo labels for a batch of unlabeled views.
 
         Later methods (e.g. diffusion refinement) override this one method.
@@ -233,8 +232,7 @@ class SemiEncoderDecoder(BaseSegmentor):
     @staticmethod
     def _weighted(losses: dict, weight: float, prefix: str) -> dict:
         return {
-            f'{prefix}.{k}':
-            (v * weight if 'loss' in k else v)
+            f'{prefix}.{k}': (v * weight if 'loss' in k else v)
             for k, v in losses.items()
         }
 
@@ -250,7 +248,8 @@ class SemiEncoderDecoder(BaseSegmentor):
         Returns:
             dict[str, Tensor]: ``sup.*`` and ``unsup.*`` losses, plus logged
             (not optimised) ``unsup_weight``, ``pseudo_conf_ratio`` and, in
-            diagnostic mode, ``pseudo_acc``/``pseudo_conf_acc``/``pseudo_miou``.
+            diagnostic mode, ``pseudo_acc``, ``pseudo_conf_acc`` and
+            ``pseudo_miou``.
         """
         cfg = self.semi_train_cfg
         losses = self._weighted(

