@@ -17,12 +17,12 @@ def read_version():
 
 
 def read_requirements(name):
+    """Requirements of ``requirements/<name>``; the files pin the versions
+    tested together, the package accepts those or newer."""
     path = osp.join('requirements', name)
     with open(path) as f:
-        return [
-            line.split('#')[0].strip() for line in f
-            if line.split('#')[0].strip()
-        ]
+        lines = [line.split('#')[0].strip() for line in f]
+    return [line.replace('==', '>=') for line in lines if line]
 
 
 setup(
