@@ -1,4 +1,5 @@
 """The user's commands, run as subprocesses: train, resume, test, dist."""
+import json
 import os
 import os.path as osp
 import re
@@ -182,20 +183,96 @@ def test_semi_bad_input_stops_at_start_with_the_key(synthetic_root, tmp_path,
     assert 'Traceback' not in proc.stderr
 
 
-@pytest.mark.slow
-def test_dist_semi_train_two_cpu_processes(synthetic_root, tmp_path):
-    work = str(tmp_path / 'dist_semi')
+# A test-only plugin: each process records the images of every batch it gets.
+BATCH_RECORDER = '''
+import json, os
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmseg.registry import HOOKS
+
+
+@HOOKS.register_module()
+class BatchRecorderHook(Hook):
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        names = {
+            branch: sorted(os.path.basename(s.img_path)
+                           for s in samples if s is not None)
+            for branch, samples in data_batch['data_samples'].items()}
+        path = os.path.join(os.environ['RECORD_DIR'], f'rank{get_rank()}')
+        with open(path, 'a') as f:
+            f.write(json.dumps(dict(iter=runner.iter, **names)) + '\\n')
+'''
+
+
+def _recorded_dist_run(base_config, options, tmp_path):
+    """Run tools/dist_train.sh with 2 CPU processes on ``base_config`` plus
+    the batch recorder; return the process and each rank's batches."""
+    (tmp_path / 'batch_recorder.py').write_text(BATCH_RECORDER)
+    config = tmp_path / 'recorded.py'
+    config.write_text(
+        f'_base_ = {base_config!r}\n'
+        "custom_imports = dict(imports=['mmseg_viladiff', 'batch_recorder'])\n"
+        "custom_hooks = _base_.custom_hooks + "
+        "[dict(type='BatchRecorderHook')]\n")
+    record = tmp_path / 'record'
+    record.mkdir()
     proc = _run(
         [
             'bash',
-            osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), SEMI_CONFIG, '2',
-            '--work-dir', work
-        ] + _semi_options(synthetic_root) +
-        ['train_cfg.max_iters=3', 'train_cfg.val_interval=3'],
+            osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
+            str(config), '2', '--work-dir',
+            str(tmp_path / 'work')
+        ] + options,
         cwd=tmp_path,
-        env=dict(PYTHON=sys.executable, PORT='29534'))
+        env=dict(
+            PYTHON=sys.executable,
+            PORT='29534',
+            PYTHONPATH=str(tmp_path),
+            RECORD_DIR=str(record)))
     assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [[json.loads(line) for line in open(record / f'rank{r}')]
+             for r in (0, 1)]
+    return proc, ranks
+
+
+def _assert_disjoint_batches(ranks, iters, per_branch):
+    assert len(ranks[0]) == len(ranks[1]) == iters
+    for a, b in zip(*ranks):
+        assert len(a['sup']) == len(a['unsup_weak']) == per_branch
+        assert not set(a['sup']) & set(b['sup'])
+        assert not set(a['unsup_weak']) & set(b['unsup_weak'])
+        assert a['unsup_weak'] == a['unsup_strong']
+
+
+@pytest.mark.slow
+def test_dist_semi_train_two_cpu_processes(synthetic_root, tmp_path):
+    """2 CPU processes: in every iteration the processes train on different
+    labeled and different unlabeled images, and the run finishes."""
+    options = _semi_options(synthetic_root) + [
+        'train_cfg.max_iters=3', 'train_cfg.val_interval=3'
+    ]
+    proc, ranks = _recorded_dist_run(SEMI_CONFIG, options, tmp_path)
     log = proc.stdout + proc.stderr
     assert 'GPU number: 2' in log and 'Iter(train) [3/3]' in log
     assert re.search(r'teacher/mIoU: [\d.]+ .*student/mIoU: [\d.]+', log)
-    assert osp.isfile(osp.join(work, 'iter_3.pth'))
+    assert osp.isfile(osp.join(tmp_path, 'work', 'iter_3.pth'))
+    _assert_disjoint_batches(ranks, iters=3, per_branch=2)
+
+
+@pytest.mark.slow
+def test_dist_camvid_mean_teacher_two_cpu_processes(camvid_root, tmp_path):
+    """The CamVid 1/8 mean-teacher config on 2 CPU processes (real data):
+    4 labeled + 4 unlabeled crops per process and iteration, all distinct."""
+    os.makedirs(tmp_path / 'data')
+    os.symlink(camvid_root, tmp_path / 'data' / 'camvid')
+    options = [
+        '--cfg-options', 'train_cfg.max_iters=4', 'train_cfg.val_interval=100',
+        'default_hooks.logger.interval=1'
+    ]
+    proc, ranks = _recorded_dist_run(
+        osp.join(REPO_ROOT,
+                 'configs/viladiff/meanteacher_effnetl0_camvid_1-8.py'),
+        options, tmp_path)
+    assert 'Iter(train) [4/4]' in proc.stdout + proc.stderr
+    _assert_disjoint_batches(ranks, iters=4, per_branch=4)
