@@ -3,6 +3,7 @@ import random
 
 import numpy as np
 import torch
+from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
@@ -21,7 +22,10 @@ class RandomStateHook(Hook):
     training, still holds the state of the iteration it belongs to) and puts
     it back right before the first resumed iteration. With dataloader
     workers (whose seeds mmengine replays), ``N`` iterations, resume, ``N``
-    more then equal ``2N`` straight iterations.
+    more then equal ``2N`` straight iterations. In distributed runs the
+    checkpoint (written by rank 0) holds rank 0's states: rank 0 restores
+    them, the other ranks keep their freshly seeded streams rather than
+    copying rank 0's.
     """
     # snapshot before the CheckpointHook saves in after_train_iter
     priority = 'VERY_HIGH'
@@ -62,6 +66,8 @@ class RandomStateHook(Hook):
         if self._pending is None:
             return
         state, self._pending = self._pending, None
+        if get_rank() != 0:
+            return
         torch.set_rng_state(state['torch'])
         if state['cuda'] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state['cuda'])

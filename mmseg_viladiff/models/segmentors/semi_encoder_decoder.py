@@ -269,7 +269,7 @@ class SemiEncoderDecoder(BaseSegmentor):
         unsup = self.student.loss(
             strong, self._with_labels(data_samples['unsup_strong'], masked))
         losses.update(self._weighted(unsup, weight, 'unsup'))
-        losses['unsup_weight'] = torch.tensor(weight)
+        losses['unsup_weight'] = torch.tensor(weight, device=strong.device)
         losses['pseudo_conf_ratio'] = (confident & valid).sum() / \
             valid.sum().clamp(min=1)
         if cfg['diagnostics']:
