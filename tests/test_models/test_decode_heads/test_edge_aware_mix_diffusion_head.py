@@ -1,0 +1,160 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import ConfigDict
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from mmseg_viladiff.models.decode_heads import (EdgeAwareMixDiffusionHead,
+                                                edge_band)
+
+
+def _head(**kwargs):
+    cfg = dict(
+        in_channels=4,
+        channels=16,
+        in_index=0,
+        num_classes=2,
+        norm_cfg=dict(type='BN'),
+        num_timesteps=20,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
+    cfg.update(kwargs)
+    return EdgeAwareMixDiffusionHead(**cfg)
+
+
+def _samples(labels):
+    out = []
+    for label in labels:
+        shape = tuple(label.shape)
+        s = SegDataSample(
+            metainfo=dict(img_shape=shape, pad_shape=shape, ori_shape=shape))
+        s.gt_sem_seg = PixelData(data=label[None])
+        out.append(s)
+    return out
+
+
+def _squares(n, size=32, generator=None):
+    """Masks (n, size, size): one random square of class 1 on class 0."""
+    labels = torch.zeros(n, size, size, dtype=torch.long)
+    for i in range(n):
+        side = int(
+            torch.randint(
+                size // 4, size // 2 + 2, (1, ), generator=generator))
+        y, x = torch.randint(0, size - side, (2, ), generator=generator)
+        labels[i, y:y + side, x:x + side] = 1
+    return labels
+
+
+def _toy_batch(labels, generator):
+    """Noisy pixel features and a coarse (blurred) first prediction."""
+    onehot = F.one_hot(labels, 2).permute(0, 3, 1, 2).float()
+    noise = torch.randn(
+        labels.shape[0], 2, *labels.shape[1:], generator=generator)
+    feats = torch.cat([
+        onehot + 0.8 * noise,
+        onehot.mean(1, keepdim=True).expand(-1, 2, -1, -1)
+    ], 1)  # (B, 4, H, W)
+    coarse = F.interpolate(
+        F.avg_pool2d(onehot, 8), scale_factor=8, mode='bilinear')
+    first = 6 * (coarse - 0.5)  # (B, 2, H, W) logits with soft edges
+    return [feats], first
+
+
+def test_shapes_and_zero_steps_keep_the_first_prediction():
+    head = _head(num_inference_steps=3).eval()
+    feats = [torch.rand(2, 4, 16, 24)]
+    first = torch.randn(2, 2, 16, 24)
+    assert head(feats, first).shape == (2, 2, 16, 24)
+    assert head(feats, torch.randn(2, 2, 8, 12)).shape == (2, 2, 16, 24)
+    head.num_inference_steps = 0
+    assert torch.equal(head(feats, first), first)
+    assert head._inference_steps() == [10]
+    head.num_inference_steps = 3
+    assert head._inference_steps() == [10, 7, 3, 0]
+
+
+def test_loss_has_gradients_for_the_head():
+    head = _head(flip_source='prediction').train()
+    labels = _squares(2, 16)
+    loss = head.loss([torch.rand(2, 4, 16, 16, requires_grad=True)],
+                     torch.randn(2, 2, 16, 16), _samples(labels), None)
+    loss['loss_ce'].backward()
+    for module in (head.mask_embed, head.fuse, head.time_mlp, head.conv_seg):
+        grads = [p.grad for p in module.parameters()]
+        assert all(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+def test_refinement_raises_boundary_accuracy_on_noisy_squares():
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    head = _head(num_inference_steps=2, edge_gain=2.0)
+    optim = torch.optim.Adam(head.parameters(), lr=5e-3)
+    head.train()
+    for _ in range(150):
+        labels = _squares(8, generator=g)
+        feats, first = _toy_batch(labels, g)
+        loss = head.loss(feats, first, _samples(labels), None)['loss_ce']
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    head.eval()
+    labels = _squares(16, generator=g)
+    feats, first = _toy_batch(labels, g)
+    with torch.no_grad():
+        refined = head(feats, first)
+    band = edge_band(labels, width=2)
+    acc_first = (first.argmax(1) == labels)[band].float().mean()
+    acc_refined = (refined.argmax(1) == labels)[band].float().mean()
+    assert acc_refined > acc_first + 0.05, (acc_first, acc_refined)
+
+
+def test_cascade_with_deeplabv3plus_trains_and_predicts():
+    norm = dict(type='BN')
+    model = MODELS.build(
+        dict(
+            type='CascadeEncoderDecoder',
+            num_stages=2,
+            data_preprocessor=dict(
+                type='SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3),
+            backbone=dict(type='EfficientNetLite0', norm_cfg=norm),
+            decode_head=[
+                dict(
+                    type='DepthwiseSeparableASPPHead',
+                    in_channels=320,
+                    in_index=3,
+                    channels=16,
+                    dilations=(1, 2),
+                    c1_in_channels=24,
+                    c1_channels=8,
+                    num_classes=3,
+                    norm_cfg=norm),
+                dict(
+                    type='EdgeAwareMixDiffusionHead',
+                    in_channels=24,
+                    in_index=0,
+                    channels=16,
+                    num_classes=3,
+                    norm_cfg=norm,
+                    num_inference_steps=2)
+            ],
+            train_cfg=ConfigDict(),
+            test_cfg=ConfigDict(mode='whole')))
+    x = torch.rand(2, 3, 64, 64)
+    labels = torch.randint(0, 3, (2, 64, 64))
+    losses = model.loss(x, _samples(labels))
+    assert {'decode_0.loss_ce', 'decode_1.loss_ce'} <= set(losses)
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(x, _samples(labels))
+    assert out[0].pred_sem_seg.shape == (64, 64)
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(flip_source='teacher'),
+    dict(num_inference_steps=-1),
+    dict(start_step=0)
+])
+def test_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        _head(**kwargs)
