@@ -276,3 +276,41 @@ def test_dist_camvid_mean_teacher_two_cpu_processes(camvid_root, tmp_path):
         options, tmp_path)
     assert 'Iter(train) [4/4]' in proc.stdout + proc.stderr
     _assert_disjoint_batches(ranks, iters=4, per_branch=4)
+
+
+def test_visualize_refinement_tool(synthetic_root, tmp_path):
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    config = tmp_path / 'refine.py'
+    config.write_text(
+        f'_base_ = {SEMI_CONFIG!r}\n'
+        "model = dict(segmentor=dict(type='CascadeEncoderDecoder', "
+        "num_stages=2, decode_head=[_base_.model.segmentor.decode_head, "
+        "dict(type='EdgeAwareMixDiffusionHead', in_channels=24, in_index=0,"
+        " channels=8, num_classes=4, num_inference_steps=2)]))\n")
+    cfg = Config.fromfile(str(config))
+    cfg.model.segmentor.backbone.init_cfg = None
+    for head in cfg.model.segmentor.decode_head:
+        head.norm_cfg = dict(type='BN')
+    cfg.model.segmentor.backbone.norm_cfg = dict(type='BN', eps=1e-3)
+    cfg.model.segmentor.auxiliary_head.norm_cfg = dict(type='BN')
+    ckpt = tmp_path / 'random.pth'
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, ckpt)
+    out = tmp_path / 'vis'
+    proc = _run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'visualize_refinement.py'),
+        str(config),
+        str(ckpt), '--num', '2', '--split', 'val', '--out',
+        str(out), '--cfg-options',
+        f'val_dataloader.dataset.data_root={synthetic_root}'
+    ],
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pngs = sorted(os.listdir(out))
+    assert pngs == ['val_0000.png', 'val_0001.png']
+    from PIL import Image
+    panel = Image.open(out / pngs[0])
+    assert panel.size == (5 * 64, 64)  # five 64x64 panels side by side
+    assert 'accuracy in the edge band' in proc.stdout

@@ -104,8 +104,9 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
         self.time_mlp = nn.Sequential(
             nn.Linear(self.channels, self.channels), nn.SiLU(),
             nn.Linear(self.channels, 2 * self.channels))
-        self.fuse = ConvModule(
-            2 * self.channels, self.channels, 3, padding=1, **conv)
+        # 1x1 fusion keeps each repeated step cheap; spatial context comes
+        # from the mask embedding and the body's 3x3 convolution
+        self.fuse = ConvModule(2 * self.channels, self.channels, 1, **conv)
         self.body = ConvModule(
             self.channels, self.channels, 3, padding=1, **conv)
 

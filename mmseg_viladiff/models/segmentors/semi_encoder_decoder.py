@@ -3,6 +3,7 @@ import copy
 from typing import Dict, Optional, Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.segmentors.base import BaseSegmentor
@@ -34,6 +35,10 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     cutmix_prob=0.5,
     # the unlabeled view the teacher labels: 'unsup_weak' or 'unsup_strong'
     teacher_branch='unsup_weak',
+    # refine the teacher's pseudo labels with the segmentor's later decode
+    # heads (a CascadeEncoderDecoder ending in EdgeAwareMixDiffusionHead);
+    # False: pseudo labels from its first head only
+    refine_pseudo_labels=False,
     # opt-in: compare pseudo labels with the true labels of the unlabeled
     # view, when its pipeline loads them (benchmarks only, never a loss)
     diagnostics=False,
@@ -122,7 +127,13 @@ class SemiEncoderDecoder(BaseSegmentor):
         self.student = MODELS.build(copy.deepcopy(segmentor))
         self.teacher = MODELS.build(copy.deepcopy(segmentor))
         self.teacher.requires_grad_(False)
-        num_classes = self.student.decode_head.num_classes
+        if self.semi_train_cfg['refine_pseudo_labels'] and not isinstance(
+                self.teacher.decode_head, nn.ModuleList):
+            raise ConfigError(
+                'semi_train_cfg.refine_pseudo_labels needs a '
+                'CascadeEncoderDecoder segmentor whose later decode heads '
+                'refine the first (e.g. EdgeAwareMixDiffusionHead)')
+        num_classes = self.num_classes
         self.register_buffer('class_confidence',
                              torch.full((num_classes, ), 1.0 / num_classes))
         self.train_iter = 0
@@ -161,14 +172,41 @@ class SemiEncoderDecoder(BaseSegmentor):
 
     # ------------------------------------------------------------------
     # pseudo labels
-    def teacher_logits(self, inputs: Tensor) -> Tensor:
-        """Teacher logits (B, K, H, W) at the input resolution."""
-        logits = self.teacher._forward(inputs)  # (B, K, h, w)
+    @property
+    def num_classes(self) -> int:
+        heads = self.student.decode_head
+        return (heads[-1] if isinstance(heads, nn.ModuleList) else
+                heads).num_classes
+
+    def teacher_logits(self,
+                       inputs: Tensor,
+                       refined: Optional[bool] = None) -> Tensor:
+        """Teacher logits (B, K, H, W) at the input resolution.
+
+        Args:
+            inputs (Tensor): (B, 3, H, W).
+            refined (bool, optional): for a cascade teacher, run the later
+                (refining) heads too; defaults to
+                ``semi_train_cfg.refine_pseudo_labels``.
+        """
+        if refined is None:
+            refined = self.semi_train_cfg['refine_pseudo_labels']
+        feats = self.teacher.extract_feat(inputs)
+        heads = self.teacher.decode_head
+        if isinstance(heads, nn.ModuleList):  # CascadeEncoderDecoder
+            logits = heads[0].forward(feats)
+            used = heads[0]
+            if refined:
+                for head in heads[1:]:
+                    logits = head.forward(feats, logits)
+                used = heads[-1]
+        else:
+            logits, used = heads.forward(feats), heads
         return F.interpolate(
             logits,
             size=inputs.shape[2:],
             mode='bilinear',
-            align_corners=self.teacher.decode_head.align_corners)
+            align_corners=used.align_corners)
 
     @torch.no_grad()
     def get_pseudo_labels(self, inputs: Tensor,
@@ -276,6 +314,15 @@ class SemiEncoderDecoder(BaseSegmentor):
             losses.update(
                 self.pseudo_label_quality(labels, confident,
                                           data_samples[branch]))
+            if cfg['refine_pseudo_labels']:  # the same, before refinement
+                with torch.no_grad():
+                    conf_first, labels_first = self.teacher_logits(
+                        inputs[branch], refined=False).softmax(dim=1).max(1)
+                labels_first[~valid] = IGNORE_INDEX
+                first = self.pseudo_label_quality(
+                    labels_first, conf_first >= cfg['threshold'],
+                    data_samples[branch])
+                losses.update({f'first_{k}': v for k, v in first.items()})
         return losses
 
     @torch.no_grad()
@@ -298,7 +345,7 @@ class SemiEncoderDecoder(BaseSegmentor):
             pseudo_conf_acc=(correct & confident).sum() /
             (valid & confident).sum().clamp(min=1))
         ious = []
-        for c in range(self.student.decode_head.num_classes):
+        for c in range(self.num_classes):
             pred_c, gt_c = (labels == c) & valid, (gt == c) & valid
             union = (pred_c | gt_c).sum()
             if union > 0:

@@ -194,3 +194,58 @@ def test_predict_on_switches_model():
 def test_bad_semi_train_cfg_names_the_key(cfg, key):
     with pytest.raises(ConfigError, match=key):
         _model(**cfg)
+
+
+def _cascade_segmentor(steps=2):
+    seg = _segmentor()
+    norm = dict(type='BN', requires_grad=True)
+    seg.update(
+        type='CascadeEncoderDecoder',
+        num_stages=2,
+        decode_head=[
+            seg['decode_head'],
+            dict(
+                type='EdgeAwareMixDiffusionHead',
+                in_channels=24,
+                in_index=0,
+                channels=8,
+                num_classes=NUM_CLASSES,
+                norm_cfg=norm,
+                num_timesteps=10,
+                num_inference_steps=steps)
+        ])
+    return seg
+
+
+def test_refined_pseudo_labels_come_from_the_cascade():
+    with pytest.raises(ConfigError, match='refine_pseudo_labels'):
+        _model(refine_pseudo_labels=True)
+    model = MODELS.build(
+        dict(
+            type='SemiEncoderDecoder',
+            segmentor=_cascade_segmentor(),
+            semi_train_cfg=dict(
+                refine_pseudo_labels=True, threshold=0., diagnostics=True)))
+    model.train()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        refined = model.teacher_logits(x)
+        first = model.teacher_logits(x, refined=False)
+        full = model.teacher._forward(x)
+    assert refined.shape == first.shape == (2, NUM_CLASSES, 32, 32)
+    assert not torch.allclose(refined, first)
+    # refined pseudo labels = the cascade's own output, resized
+    assert torch.allclose(
+        refined,
+        torch.nn.functional.interpolate(full, size=(32, 32), mode='bilinear'),
+        atol=1e-5)
+    inputs, samples = _batch(
+        gt_unsup=torch.randint(0, NUM_CLASSES, (2, 32, 32)))
+    losses = model.loss(inputs, samples)
+    assert {'pseudo_miou', 'first_pseudo_miou',
+            'unsup.decode_1.loss_ce'} <= set(losses)
+    # with K = 0 the refiner returns the first prediction unchanged
+    model.teacher.decode_head[1].num_inference_steps = 0
+    with torch.no_grad():
+        assert torch.equal(
+            model.teacher_logits(x), model.teacher_logits(x, refined=False))
