@@ -1,19 +1,31 @@
-from mmseg.registry import DATASETS, HOOKS, MODELS
+import pytest
+from mmseg.registry import (DATA_SAMPLERS, DATASETS, HOOKS, LOOPS, MODELS,
+                            TRANSFORMS)
 
 import mmseg_viladiff
 
+COMPONENTS = {
+    MODELS: ('EfficientNetLite0', 'SemiEncoderDecoder',
+             'SemiSegDataPreProcessor', 'EdgeAwareMixDiffusionHead'),
+    DATASETS: ('CamVidDataset', 'PartitionDataset', 'SyntheticShapesDataset'),
+    TRANSFORMS: ('MultiViewPack', 'StrongPhotometricAug'),
+    DATA_SAMPLERS: ('LabeledUnlabeledSampler', ),
+    HOOKS: ('SafeCheckpointHook', 'RandomStateHook', 'SemiMeanTeacherHook',
+            'PredictionVisualizationHook'),
+    LOOPS: ('TeacherStudentValLoop', ),
+}
 
-def test_components_registered_in_mmseg_registries():
-    assert MODELS.get('EfficientNetLite0') is not None
-    for name in ('CamVidDataset', 'PartitionDataset',
-                 'SyntheticShapesDataset'):
-        assert DATASETS.get(name) is not None, name
-    for name in ('SafeCheckpointHook', 'PredictionVisualizationHook'):
-        assert HOOKS.get(name) is not None, name
+
+@pytest.mark.parametrize(
+    'registry, name',
+    [(r, n) for r, names in COMPONENTS.items() for n in names],
+    ids=lambda x: x if isinstance(x, str) else x.name)
+def test_component_registered_in_mmseg_registry(registry, name):
+    cls = registry.get(name)
+    assert cls is not None and cls.__module__.startswith('mmseg_viladiff.')
 
 
 def test_version_guard_names_the_package(monkeypatch):
-    import pytest
     monkeypatch.setattr(mmseg_viladiff, '_REQUIRED',
                         (('mmcv', '2.2.0', '2.0.0rc4', '2.2.0'), ))
     with pytest.raises(ImportError, match=r'mmcv < 2\.2\.0.*mmcv 2\.2\.0'):

@@ -85,6 +85,12 @@ def build_cfg(args) -> Config:
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
+        if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
+            raise ConfigError(f'--tta: {args.config} defines no tta_pipeline'
+                              ' / tta_model')
+        if cfg.model.get('type') == 'SemiEncoderDecoder':
+            raise ConfigError('--tta is not supported for SemiEncoderDecoder'
+                              '; test without --tta')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model

@@ -18,7 +18,9 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmseg_viladiff.utils import (ConfigError, DataError, adapt_cfg_to_device,
-                                  check_data_paths, init_cpu_distributed)
+                                  check_data_paths, check_semi_dataloader,
+                                  ensure_checkpoint_hooks,
+                                  init_cpu_distributed)
 
 
 def parse_args(argv=None):
@@ -82,6 +84,8 @@ def build_cfg(args) -> Config:
         if args.resume != 'auto':
             cfg.load_from = args.resume
     adapt_cfg_to_device(cfg, args.launcher)
+    ensure_checkpoint_hooks(cfg)
+    check_semi_dataloader(cfg)
     return cfg
 
 

@@ -26,6 +26,7 @@ from mmseg.registry import DATASETS, MODELS
 from PIL import Image
 
 from mmseg_viladiff.models.decode_heads import edge_band
+from mmseg_viladiff.models.utils import head_logits
 from mmseg_viladiff.utils import adapt_cfg_to_device
 
 
@@ -40,15 +41,13 @@ def colorize(labels: np.ndarray, palette) -> np.ndarray:
 def first_and_refined(segmentor, inputs: torch.Tensor, size):
     """Label maps (H, W) of the first head and of the whole cascade."""
     feats = segmentor.extract_feat(inputs)
-    heads = segmentor.decode_head
-    first = heads[0].forward(feats)
-    refined = first
-    for head in heads[1:]:
-        refined = head.forward(feats, refined)
     return [
-        F.interpolate(x, size=size, mode='bilinear',
-                      align_corners=False).argmax(1)[0].numpy()
-        for x in (first, refined)
+        F.interpolate(
+            head_logits(segmentor, feats, refined)[0],
+            size=size,
+            mode='bilinear',
+            align_corners=False).argmax(1)[0].numpy()
+        for refined in (False, True)
     ]
 
 

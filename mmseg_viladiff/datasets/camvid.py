@@ -4,9 +4,10 @@ from typing import Dict, Optional, Sequence
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from ..utils.constants import IGNORE_INDEX
+
 #: label value of CamVid's "Unlabelled" class, mapped to MMSeg's ignore index
 CAMVID_UNLABELLED = 11
-IGNORE_INDEX = 255
 
 
 @DATASETS.register_module()

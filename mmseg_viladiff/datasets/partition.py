@@ -105,9 +105,9 @@ class PartitionDataset:
 
     Args:
         dataset (dict | Dataset): the dataset to restrict.
-        split_file (str): partition file; a relative path is taken relative to
+        split_file (str): partition file; a relative path is looked up under
             the wrapped dataset's ``data_root`` (as MMSeg does for
-            ``ann_file``), unless it exists relative to the working directory.
+            ``ann_file``), then in the working directory.
         with_label (bool): whether label files must exist. Set False for
             unlabeled partitions: their labels are then neither checked nor
             passed to the pipeline. Defaults to True.
@@ -134,10 +134,15 @@ class PartitionDataset:
         return self.dataset.metainfo
 
     def _resolve_split_file(self, data_root: Optional[str]) -> str:
+        """Absolute paths as given; relative ones under ``data_root`` first,
+        then in the working directory."""
         path = self.split_file
-        if osp.isabs(path) or osp.exists(path) or not data_root:
+        if osp.isabs(path) or not data_root:
             return path
-        return osp.join(data_root, path)
+        under_root = osp.join(data_root, path)
+        if osp.exists(under_root) or not osp.exists(path):
+            return under_root
+        return path
 
     def _index(self) -> Dict[str, List[int]]:
         """Map every accepted spelling of each sample's image to its index."""

@@ -1,8 +1,11 @@
+from .config_checks import (CHECKPOINT_HOOKS, check_semi_dataloader,
+                            ensure_checkpoint_hooks)
 from .data_check import PREPARE_HINTS, check_data_paths
 from .device import adapt_cfg_to_device, init_cpu_distributed
 from .errors import ConfigError, DataError
 
 __all__ = [
+    'CHECKPOINT_HOOKS', 'check_semi_dataloader', 'ensure_checkpoint_hooks',
     'ConfigError', 'DataError', 'PREPARE_HINTS', 'adapt_cfg_to_device',
     'check_data_paths', 'init_cpu_distributed'
 ]

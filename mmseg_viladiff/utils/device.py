@@ -38,8 +38,11 @@ def adapt_cfg_to_device(cfg, launcher: str = 'none') -> None:
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = \
         'gloo'
     if launcher != 'none':
+        # the settings mmengine uses for its default GPU wrapper
         wrapper = cfg.get('model_wrapper_cfg') or dict(
-            type='MMDistributedDataParallel')
+            type='MMDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
         wrapper['device_ids'] = None
         cfg.model_wrapper_cfg = wrapper
     print_log(

@@ -161,6 +161,26 @@ def test_unlabeled_pipeline_never_opens_label_files(synthetic_root,
     assert not any('ann_dir' in p for p in opened)
 
 
+@pytest.mark.parametrize('config', [
+    'meanteacher_effnetl0_camvid_1-8.py', 'meanteacher_r101_voc_1-16.py',
+    'meanteacher_effnetl0_synthetic.py'
+])
+def test_shipped_unlabeled_pipelines_load_no_labels(config):
+    from mmengine.config import Config
+
+    from conftest import REPO_ROOT
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/viladiff', config))
+    unlabeled = cfg.train_dataloader.dataset.datasets[1]
+    assert unlabeled.with_label is False
+    inner = unlabeled.dataset
+    leaves = inner.datasets if inner.type == 'ConcatDataset' else [inner]
+    for leaf in leaves:
+        steps = [t['type'] for t in leaf.pipeline]
+        assert 'LoadAnnotations' not in steps
+        for t in leaf.pipeline:  # label-driven crops would peek at labels
+            assert t.get('cat_max_ratio', 1.0) == 1.0
+
+
 def test_truly_unlabeled_images_without_any_label_files(tmp_path):
     from PIL import Image
     root = tmp_path / 'raw'

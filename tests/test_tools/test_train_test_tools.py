@@ -167,11 +167,18 @@ def _semi_options(root):
      'partition file not found: '),
     ('train_dataloader.dataset.datasets.0.split_file=splits/bogus.txt',
      "bogus.txt:2: image 'train_9999' is not in the dataset"),
+    ('train_dataloader.dataset.datasets.1.split_file=splits/empty.txt',
+     'empty.txt lists no images'),
+    ('train_dataloader.batch_size=6',
+     'train_dataloader.batch_size (6) must equal '
+     'train_dataloader.sampler.batch_size (4)'),
 ])
 def test_semi_bad_input_stops_at_start_with_the_key(synthetic_root, tmp_path,
                                                     option, message):
     with open(osp.join(synthetic_root, 'splits', 'bogus.txt'), 'w') as f:
         f.write('train_0001\ntrain_9999\n')
+    with open(osp.join(synthetic_root, 'splits', 'empty.txt'), 'w') as f:
+        f.write('# no images\n')
     proc = _run(
         [
             sys.executable, TRAIN, SEMI_CONFIG, '--work-dir',

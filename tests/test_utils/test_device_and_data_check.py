@@ -21,7 +21,8 @@ def test_cpu_adaptation_replaces_sync_bn_and_sets_gloo():
     assert cfg.model.decode_head.norm_cfg.type == 'BN'
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg == dict(
-        type='MMDistributedDataParallel', device_ids=None)
+        type='MMDistributedDataParallel', device_ids=None,
+        broadcast_buffers=False, find_unused_parameters=False)
 
 
 def test_missing_data_root_is_reported_with_key_and_hint(tmp_path):
@@ -42,3 +43,14 @@ def test_present_data_passes(camvid_root):
         cfg[key].dataset.data_root = camvid_root
     cfg.train_dataloader.dataset.dataset.data_root = camvid_root
     check_data_paths(cfg)  # raises on any missing path
+
+
+def test_checkpoint_hooks_added_when_a_config_replaces_the_list():
+    from mmseg_viladiff.utils import ensure_checkpoint_hooks
+    cfg = Config(dict(custom_hooks=[dict(type='SemiMeanTeacherHook')]))
+    ensure_checkpoint_hooks(cfg)
+    assert [h['type'] for h in cfg.custom_hooks] == [
+        'SemiMeanTeacherHook', 'SafeCheckpointHook', 'RandomStateHook'
+    ]
+    ensure_checkpoint_hooks(cfg)  # idempotent
+    assert len(cfg.custom_hooks) == 3

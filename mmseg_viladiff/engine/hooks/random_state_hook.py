@@ -70,7 +70,9 @@ class RandomStateHook(Hook):
             return
         torch.set_rng_state(state['torch'])
         if state['cuda'] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state['cuda'])
+            for device, cuda_state in enumerate(
+                    state['cuda'][:torch.cuda.device_count()]):
+                torch.cuda.set_rng_state(cuda_state, device)
         name, keys, *rest = state['numpy']
         np.random.set_state((name, keys.numpy(), *rest))
         random.setstate(state['python'])

@@ -11,8 +11,9 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .mixed_noise import (IGNORE_INDEX, alpha_bar_schedule, corrupt_mask,
-                          perturb_features, reverse_step)
+from ...utils.constants import IGNORE_INDEX
+from .mixed_noise import (alpha_bar_schedule, corrupt_mask, perturb_features,
+                          reverse_step)
 
 
 def timestep_embedding(t: Tensor, dim: int, max_period: float = 1e4) -> Tensor:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-IGNORE_INDEX = 255
+from ...utils.constants import IGNORE_INDEX
 
 
 def alpha_bar_schedule(num_steps: int,

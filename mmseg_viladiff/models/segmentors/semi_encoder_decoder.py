@@ -5,16 +5,16 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import all_reduce
 from mmengine.structures import PixelData
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
+from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
-from ..utils import cutmix, sigmoid_rampup
-
-IGNORE_INDEX = 255
+from ..utils import cutmix, head_logits, sigmoid_rampup
 
 #: every key of ``semi_train_cfg`` with its default
 DEFAULT_SEMI_TRAIN_CFG = dict(
@@ -142,7 +142,8 @@ class SemiEncoderDecoder(BaseSegmentor):
     # ------------------------------------------------------------------
     # bookkeeping
     def train(self, mode: bool = True):
-        """The teacher always runs in eval mode (BN uses its EMA stats)."""
+        """The teacher always runs in eval mode: its BN layers use the
+        statistics SemiMeanTeacherHook gives them, never batch statistics."""
         super().train(mode)
         self.teacher.eval()
         return self
@@ -175,8 +176,8 @@ class SemiEncoderDecoder(BaseSegmentor):
     @property
     def num_classes(self) -> int:
         heads = self.student.decode_head
-        return (heads[-1] if isinstance(heads, nn.ModuleList) else
-                heads).num_classes
+        return (heads[-1]
+                if isinstance(heads, nn.ModuleList) else heads).num_classes
 
     def teacher_logits(self,
                        inputs: Tensor,
@@ -191,17 +192,8 @@ class SemiEncoderDecoder(BaseSegmentor):
         """
         if refined is None:
             refined = self.semi_train_cfg['refine_pseudo_labels']
-        feats = self.teacher.extract_feat(inputs)
-        heads = self.teacher.decode_head
-        if isinstance(heads, nn.ModuleList):  # CascadeEncoderDecoder
-            logits = heads[0].forward(feats)
-            used = heads[0]
-            if refined:
-                for head in heads[1:]:
-                    logits = head.forward(feats, logits)
-                used = heads[-1]
-        else:
-            logits, used = heads.forward(feats), heads
+        logits, used = head_logits(self.teacher,
+                                   self.teacher.extract_feat(inputs), refined)
         return F.interpolate(
             logits,
             size=inputs.shape[2:],
@@ -249,6 +241,7 @@ class SemiEncoderDecoder(BaseSegmentor):
         valid = labels != IGNORE_INDEX
         if self.training and valid.any():
             mean_probs = probs.permute(0, 2, 3, 1)[valid].mean(dim=0)  # (K,)
+            all_reduce(mean_probs, op='mean')  # same thresholds on all ranks
             m = cfg['class_momentum']
             self.class_confidence.mul_(m).add_((1 - m) * mean_probs)
         per_class = cfg['threshold'] * self.class_confidence / \
@@ -307,7 +300,6 @@ class SemiEncoderDecoder(BaseSegmentor):
         unsup = self.student.loss(
             strong, self._with_labels(data_samples['unsup_strong'], masked))
         losses.update(self._weighted(unsup, weight, 'unsup'))
-        losses['unsup_weight'] = torch.tensor(weight, device=strong.device)
         losses['pseudo_conf_ratio'] = (confident & valid).sum() / \
             valid.sum().clamp(min=1)
         if cfg['diagnostics']:
@@ -351,7 +343,7 @@ class SemiEncoderDecoder(BaseSegmentor):
             if union > 0:
                 ious.append((pred_c & gt_c).sum() / union)
         out['pseudo_miou'] = torch.stack(ious).mean() if ious else \
-            torch.tensor(0.)
+            labels.new_zeros((), dtype=torch.float)
         return out
 
     # ------------------------------------------------------------------

@@ -1,4 +1,5 @@
+from .cascade import head_logits
 from .cutmix import cutmix, random_box_masks
 from .ramps import sigmoid_rampup
 
-__all__ = ['cutmix', 'random_box_masks', 'sigmoid_rampup']
+__all__ = ['head_logits', 'cutmix', 'random_box_masks', 'sigmoid_rampup']

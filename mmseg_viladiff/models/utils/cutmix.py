@@ -66,11 +66,13 @@ def cutmix(
         (B, H, W) bool (all False for samples left unmixed).
     """
     b, _, h, w = images.shape
-    masks = random_box_masks(b, h, w, generator=generator)
-    apply = torch.rand(b, generator=generator) < prob
-    perm = torch.randperm(b, generator=generator)
-    masks = (masks & apply.view(-1, 1, 1)).to(images.device)
-    perm = perm.to(images.device)
+    masks = random_box_masks(
+        b, h, w, generator=generator, device=images.device)
+    apply = (torch.rand(b, generator=generator) < prob).to(images.device)
+    # partner j != i for every i (a sample pasted onto itself is no mix)
+    shift = int(torch.randint(1, max(b, 2), (1, ), generator=generator))
+    perm = (torch.arange(b, device=images.device) + shift) % b
+    masks = masks & apply.view(-1, 1, 1)
     mixed = torch.where(masks[:, None], images[perm], images)
     mixed_targets = tuple(torch.where(masks, t[perm], t) for t in targets)
     return mixed, mixed_targets, masks

@@ -79,11 +79,9 @@ def test_loss_keys_and_weights():
     model = _model(threshold=0.0, cutmix_prob=0.0, unsup_weight=2.0)
     inputs, samples = _batch()
     losses = model.loss(inputs, samples)
-    assert {
-        'sup.decode.loss_ce', 'unsup.decode.loss_ce', 'unsup_weight',
-        'pseudo_conf_ratio'
-    } <= set(losses)
-    assert losses['unsup_weight'].item() == 2.0
+    assert {'sup.decode.loss_ce', 'unsup.decode.loss_ce',
+            'pseudo_conf_ratio'} <= set(losses)
+    assert model.current_unsup_weight == 2.0  # no ramp-up configured
     assert losses['pseudo_conf_ratio'].item() == 1.0  # threshold 0
     # unsup loss = 2 x the student's loss on the teacher's argmax labels
     with torch.no_grad():
@@ -127,7 +125,7 @@ def test_diagnostics_never_change_the_loss():
         results.append(model.loss(inputs, samples))
     a, b = results
     for key in a:
-        if 'loss' in key or key in ('pseudo_conf_ratio', 'unsup_weight'):
+        if 'loss' in key or key == 'pseudo_conf_ratio':
             assert torch.equal(a[key], b[key]), key
     assert a['pseudo_acc'] + b['pseudo_acc'] <= 1.0 + 1e-6
     assert not torch.equal(a['pseudo_acc'], b['pseudo_acc'])
@@ -155,6 +153,10 @@ def test_cutmix_moves_images_and_labels_together():
     assert masks.any()
     # wherever a pixel came from sample j, its label is j's label too
     assert torch.equal(mixed[:, 0].long(), mixed_labels)
+    for i in range(4):  # never pasted onto itself
+        assert (mixed_labels[i] != i).any()
+    for i in range(4):  # never pasted onto itself
+        assert (mixed_labels[i] != i).any()
     unmixed, (same, ), m0 = cutmix(images, (labels, ), 0.0, g)
     assert not m0.any() and torch.equal(unmixed, images)
 
