@@ -7,13 +7,13 @@ Usage:
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmseg_viladiff.utils import (ConfigError, DataError, adapt_cfg_to_device,
-                                  check_data_paths, init_cpu_distributed)
+                                  check_data_paths, exit_on_input_error,
+                                  init_cpu_distributed, load_tool_config)
 
 
 def parse_args(argv=None):
@@ -72,15 +72,8 @@ def enable_visualization(cfg, args) -> None:
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                           args.launcher)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
@@ -102,18 +95,13 @@ def build_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        cfg = build_cfg(args)
-        if not osp.isfile(args.checkpoint):
-            raise DataError(f'checkpoint not found: {args.checkpoint}')
-        check_data_paths(cfg, ['test_dataloader'])
-        init_cpu_distributed(args.launcher)
-        runner = Runner.from_cfg(cfg)
-        runner.test()
-    except (ConfigError, DataError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        sys.exit(1)
+    cfg = build_cfg(args)
+    if not osp.isfile(args.checkpoint):
+        raise DataError(f'checkpoint not found: {args.checkpoint}')
+    check_data_paths(cfg, ['test_dataloader'])
+    init_cpu_distributed(args.launcher)
+    Runner.from_cfg(cfg).test()
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_input_error(main)

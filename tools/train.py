@@ -9,18 +9,16 @@ same command runs single-process or under ``tools/dist_train.sh``.
 """
 import argparse
 import os
-import os.path as osp
-import sys
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmseg_viladiff.utils import (ConfigError, DataError, adapt_cfg_to_device,
+from mmseg_viladiff.utils import (ConfigError, adapt_cfg_to_device,
                                   check_data_paths, check_semi_dataloader,
-                                  ensure_checkpoint_hooks,
-                                  init_cpu_distributed)
+                                  ensure_checkpoint_hooks, exit_on_input_error,
+                                  init_cpu_distributed, load_tool_config)
 
 
 def parse_args(argv=None):
@@ -60,23 +58,16 @@ def parse_args(argv=None):
 
 def build_cfg(args) -> Config:
     """Load the config and apply the command-line options to it."""
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                           args.launcher)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper == 'AmpOptimWrapper':
             print_log('AMP is already enabled in the config', 'current')
         else:
             if wrapper != 'OptimWrapper':
-                raise ValueError('--amp needs optim_wrapper.type '
-                                 f'OptimWrapper, got {wrapper}')
+                raise ConfigError('--amp needs optim_wrapper.type '
+                                  f'OptimWrapper, got {wrapper}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.resume is not None:
@@ -91,19 +82,14 @@ def build_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        cfg = build_cfg(args)
-        loaders = ['train_dataloader']
-        if cfg.get('val_cfg') and cfg.get('val_dataloader'):
-            loaders.append('val_dataloader')
-        check_data_paths(cfg, loaders)
-        init_cpu_distributed(args.launcher)
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-    except (ConfigError, DataError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        sys.exit(1)
+    cfg = build_cfg(args)
+    loaders = ['train_dataloader']
+    if cfg.get('val_cfg') and cfg.get('val_dataloader'):
+        loaders.append('val_dataloader')
+    check_data_paths(cfg, loaders)
+    init_cpu_distributed(args.launcher)
+    Runner.from_cfg(cfg).train()
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_input_error(main)
