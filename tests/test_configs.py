@@ -23,7 +23,9 @@ def test_configs_found():
         'deeplabv3p_effnetl0_synthetic.py', 'meanteacher_r101_voc_1-16.py',
         'meanteacher_effnetl0_camvid_1-8.py',
         'meanteacher_effnetl0_camvid_1-8_diag.py',
-        'meanteacher_effnetl0_synthetic.py'
+        'meanteacher_effnetl0_synthetic.py',
+        'meanteacher-diffrefine_effnetl0_camvid_1-8.py',
+        'meanteacher-diffrefine_effnetl0_camvid_1-8_diag.py'
     } <= names
 
 
@@ -36,7 +38,8 @@ def test_config_builds_and_forwards(path):
     model = MODELS.build(cfg.model)  # weights are not loaded: no download
     model.eval()
     segmentor = cfg.model.get('segmentor', cfg.model)
-    num_classes = segmentor.decode_head.num_classes
+    head = segmentor.decode_head  # a list for CascadeEncoderDecoder
+    num_classes = (head[-1] if isinstance(head, list) else head).num_classes
     with torch.no_grad():
         logits = model(torch.rand(1, 3, 64, 64), mode='tensor')
     assert logits.shape == (1, num_classes, 64 // 4, 64 // 4)
