@@ -12,6 +12,7 @@ both are read here, one entry a line:
 Blank lines and lines starting with ``#`` are skipped.
 """
 import os.path as osp
+import random
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -257,7 +258,6 @@ def split_labeled(lines: List[str], num_labeled: int,
     Returns:
         tuple[list[str], list[str]]: labeled and unlabeled entries, sorted.
     """
-    import random
     pool = sorted(set(lines))
     if not 1 <= num_labeled <= len(pool):
         raise ValueError(f'num_labeled must be in [1, {len(pool)}], got '
