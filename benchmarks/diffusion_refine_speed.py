@@ -20,7 +20,7 @@ from mmseg.utils import register_all_modules
 from mmseg_viladiff.utils import adapt_cfg_to_device
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PLAIN = 'configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py'
+PLAIN = 'configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py'
 REFINED = 'configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py'
 
 

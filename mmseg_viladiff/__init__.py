@@ -30,6 +30,6 @@ def _check_versions():
 
 _check_versions()
 
-from . import datasets, engine, models  # noqa: E402,F401  (registration)
+from . import datasets, engine, models, text  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -4,7 +4,7 @@ import os.path as osp
 from conftest import REPO_ROOT
 from mmengine.config import Config
 
-SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',
+SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'baselines',
                             'deeplabv3p_effnetl0_synthetic.py')
 
 
@@ -35,22 +35,40 @@ def tiny_synthetic_cfg(data_root: str,
     return cfg
 
 
-SEMI_SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',
+SEMI_SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'baselines',
                                  'meanteacher_effnetl0_synthetic.py')
+
+VILADIFF_SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',
+                                     'deeplabv3p_effnetl0_synthetic.py')
+
+
+def set_data_root(node, data_root: str) -> None:
+    """Point every ``data_root`` of a config (datasets, LoadCaption) at
+    ``data_root``."""
+    if isinstance(node, dict):
+        if 'data_root' in node:
+            node['data_root'] = data_root
+        for value in node.values():
+            set_data_root(value, data_root)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            set_data_root(value, data_root)
 
 
 def tiny_semi_cfg(data_root: str,
                   work_dir: str,
                   max_iters: int = 2,
-                  num_workers: int = 0) -> Config:
-    """The semi-supervised demo config: batches of 2 labeled + 2 unlabeled
-    64x64 images, no pretrained weights, ``max_iters`` iterations."""
-    cfg = Config.fromfile(SEMI_SYNTHETIC_CONFIG)
+                  num_workers: int = 0,
+                  config: str = SEMI_SYNTHETIC_CONFIG) -> Config:
+    """A semi-supervised synthetic config (default: the mean-teacher demo;
+    :data:`VILADIFF_SYNTHETIC_CONFIG`: full ViLaDiff): batches of 2 labeled
+    + 2 unlabeled 64x64 images, no pretrained weights, ``max_iters``
+    iterations."""
+    cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
-    for ds in cfg.train_dataloader.dataset.datasets:
-        ds.dataset.data_root = data_root
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        set_data_root(cfg[key], data_root)
     for key in ('val_dataloader', 'test_dataloader'):
-        cfg[key].dataset.data_root = data_root
         cfg[key].num_workers = 0
         cfg[key].persistent_workers = False
     cfg.train_dataloader.batch_size = 4
@@ -65,6 +83,33 @@ def tiny_semi_cfg(data_root: str,
     cfg.data_preprocessor.size = (64, 64)
     cfg.model.segmentor.data_preprocessor.size = (64, 64)
     cfg.model.segmentor.backbone.init_cfg = None
+    if 'promptor' in cfg.model.segmentor:
+        cfg.model.segmentor.promptor.cache_dir = osp.join(
+            work_dir, 'text_cache')
     cfg.model.semi_train_cfg.threshold = 0.3
     cfg.randomness = dict(seed=0)
     return cfg
+
+
+def save_tiny_clip(folder: str) -> str:
+    """A randomly initialised 1-layer CLIP (32-d), saved the way open_clip
+    reads a local model folder. Returns its ``local-dir:`` model name."""
+    import json
+    import os
+
+    import open_clip
+    import torch
+    model_cfg = dict(
+        embed_dim=32,
+        vision_cfg=dict(
+            image_size=32, layers=1, width=32, patch_size=16, head_width=16),
+        text_cfg=dict(
+            context_length=77, vocab_size=49408, width=32, heads=2, layers=1))
+    os.makedirs(folder, exist_ok=True)
+    with open(osp.join(folder, 'open_clip_config.json'), 'w') as f:
+        json.dump(dict(model_cfg=model_cfg), f)
+    torch.manual_seed(0)
+    model = open_clip.model.CLIP(**model_cfg)
+    torch.save(model.state_dict(),
+               osp.join(folder, 'open_clip_pytorch_model.bin'))
+    return f'local-dir:{folder}'

@@ -5,34 +5,67 @@ import os.path as osp
 import pytest
 import torch
 from conftest import REPO_ROOT
+from helpers import save_tiny_clip
 from mmengine.config import Config
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 
 from mmseg_viladiff.utils import adapt_cfg_to_device
 
-CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'viladiff', '*.py')))
+CONFIGS = sorted(
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'viladiff', '*.py')) +
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'baselines', '*.py')))
 
 
 def test_configs_found():
-    names = {osp.basename(c) for c in CONFIGS}
+    names = {osp.relpath(c, osp.join(REPO_ROOT, 'configs')) for c in CONFIGS}
     assert {
-        'deeplabv3p_r101_voc_1-16.py', 'deeplabv3p_r50_voc_1-16.py',
-        'deeplabv3p_effnetl0_camvid_1-8.py',
-        'deeplabv3p_effnetl0_camvid_full.py',
-        'deeplabv3p_effnetl0_synthetic.py', 'meanteacher_r101_voc_1-16.py',
-        'meanteacher_effnetl0_camvid_1-8.py',
-        'meanteacher_effnetl0_camvid_1-8_diag.py',
-        'meanteacher_effnetl0_synthetic.py',
-        'meanteacher-diffrefine_effnetl0_camvid_1-8.py',
-        'meanteacher-diffrefine_effnetl0_camvid_1-8_diag.py'
+        'viladiff/deeplabv3p_r101_voc_1-16.py',
+        'viladiff/deeplabv3p_r50_voc_1-16.py',
+        'viladiff/deeplabv3p_effnetl0_camvid_1-8.py',
+        'viladiff/deeplabv3p_effnetl0_synthetic.py',
+        'viladiff/meanteacher_r101_voc_1-16.py',
+        'viladiff/meanteacher-vl_r101_voc_1-16.py',
+        'viladiff/meanteacher_effnetl0_camvid_1-8.py',
+        'viladiff/meanteacher-vl_effnetl0_camvid_1-8.py',
+        'viladiff/meanteacher_effnetl0_camvid_1-8_diag.py',
+        'viladiff/meanteacher_effnetl0_synthetic.py',
+        'viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py',
+        'viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8_diag.py',
+        'baselines/deeplabv3p_r101_voc_1-16.py',
+        'baselines/deeplabv3p_r50_voc_1-16.py',
+        'baselines/deeplabv3p_effnetl0_camvid_1-8.py',
+        'baselines/deeplabv3p_effnetl0_camvid_full.py',
+        'baselines/deeplabv3p_effnetl0_synthetic.py',
     } <= names
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
-def test_config_builds_and_forwards(path):
+@pytest.fixture(scope='module')
+def tiny_clip(tmp_path_factory):
+    return save_tiny_clip(str(tmp_path_factory.mktemp('clip')))
+
+
+def offline_text(cfg, tiny_clip, cache_dir):
+    """CLIP weights cannot be had offline: a tiny local CLIP stands in for
+    the GPU configs' text encoder (the neck's text_dim follows)."""
+    segmentor = cfg.model.get('segmentor', cfg.model)
+    if 'promptor' not in segmentor:
+        return
+    segmentor.promptor.cache_dir = cache_dir
+    if segmentor.promptor.text_encoder.type == 'OpenCLIPTextEncoder':
+        segmentor.promptor.text_encoder = dict(
+            type='OpenCLIPTextEncoder', model_name=tiny_clip)
+        segmentor.neck.text_dim = 32
+
+
+@pytest.mark.parametrize(
+    'path',
+    CONFIGS,
+    ids=lambda p: osp.relpath(p, osp.join(REPO_ROOT, 'configs')))
+def test_config_builds_and_forwards(path, tiny_clip, tmp_path):
     register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(path)
+    offline_text(cfg, tiny_clip, str(tmp_path))
     assert 'mmseg_viladiff' in cfg.custom_imports['imports']
     adapt_cfg_to_device(cfg)
     model = MODELS.build(cfg.model)  # weights are not loaded: no download
@@ -46,18 +79,46 @@ def test_config_builds_and_forwards(path):
     assert torch.isfinite(logits).all()
 
 
-def test_variant_changes_only_its_delta():
+def test_backbone_swap_changes_only_the_backbone():
     r101 = Config.fromfile(
         osp.join(REPO_ROOT, 'configs/viladiff/deeplabv3p_r101_voc_1-16.py'))
     r50 = Config.fromfile(
         osp.join(REPO_ROOT, 'configs/viladiff/deeplabv3p_r50_voc_1-16.py'))
-    assert (r101.model.backbone.depth, r50.model.backbone.depth) == (101, 50)
-    r50.model.backbone.depth = 101
-    r50.model.pretrained = r101.model.pretrained
+    seg101, seg50 = r101.model.segmentor, r50.model.segmentor
+    assert (seg101.backbone.depth, seg50.backbone.depth) == (101, 50)
+    seg50.backbone.depth = 101
+    seg50.pretrained = seg101.pretrained
     assert r50.model.to_dict() == r101.model.to_dict()
     assert r50.train_dataloader.to_dict() == r101.train_dataloader.to_dict()
-    assert r101.train_dataloader.dataset.split_file == \
-        'splits/1-16/labeled.txt'
+
+
+@pytest.mark.parametrize('dataset', ['r101_voc_1-16', 'effnetl0_camvid_1-8'])
+def test_full_method_configs(dataset):
+    """The flagship configs are mean teacher + VL path + diffusion head, and
+    differ from the mean-teacher + VL configs only by the diffusion head."""
+    full = Config.fromfile(
+        osp.join(REPO_ROOT, f'configs/viladiff/deeplabv3p_{dataset}.py'))
+    vl = Config.fromfile(
+        osp.join(REPO_ROOT, f'configs/viladiff/meanteacher-vl_{dataset}.py'))
+    seg = full.model.segmentor
+    assert full.model.type == 'SemiEncoderDecoder'
+    assert seg.type == 'VLCascadeEncoderDecoder'
+    assert seg.promptor.type == 'CaptionPromptor'
+    assert seg.neck.type == 'VLFusionNeck'
+    assert seg.decode_head[1].type == 'EdgeAwareMixDiffusionHead'
+    assert full.model.semi_train_cfg.refine_pseudo_labels
+    assert seg.decode_head[0] == vl.model.segmentor.decode_head
+    assert full.train_dataloader == vl.train_dataloader
+    labeled, unlabeled = full.train_dataloader.dataset.datasets
+    for part in (labeled, unlabeled):
+        leaf = part.dataset
+        while 'datasets' in leaf:  # VOC: train + aug
+            leaf = leaf.datasets[-1]
+        assert leaf.pipeline[0].type == 'LoadCaption'
+        assert 'caption' in leaf.pipeline[-1].pack.meta_keys
+    encoder = seg.promptor.text_encoder.type
+    assert encoder == ('OpenCLIPTextEncoder'
+                       if 'voc' in dataset else 'HFTextEncoder')
 
 
 @pytest.mark.parametrize(
@@ -66,7 +127,7 @@ def test_variant_changes_only_its_delta():
 def test_mean_teacher_configs_wrap_their_supervised_base(name):
     semi = Config.fromfile(osp.join(REPO_ROOT, 'configs/viladiff', name))
     base = Config.fromfile(
-        osp.join(REPO_ROOT, 'configs/viladiff',
+        osp.join(REPO_ROOT, 'configs/baselines',
                  name).replace('meanteacher_r101', 'deeplabv3p_r101').replace(
                      'meanteacher_effnetl0', 'deeplabv3p_effnetl0'))
     assert semi.model.type == 'SemiEncoderDecoder'

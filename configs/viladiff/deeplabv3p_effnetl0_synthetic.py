@@ -1,42 +1,63 @@
-# The embedded demo: DeepLabV3+ EfficientNet-Lite0 on the synthetic shapes
-# dataset (`python tools/make_synthetic_data.py`), a few minutes on a CPU.
-_base_ = './deeplabv3p_effnetl0_camvid_1-8.py'
-data_root = 'data/synthetic'
-crop_size = (96, 96)
-train_pipeline = [
+# Full ViLaDiff on the synthetic shapes (a few minutes on a CPU): the mean
+# teacher demo plus the vision-language path (the generator's captions,
+# MiniLM, VLFusionNeck) and the diffusion refinement head.
+_base_ = [
+    './meanteacher_effnetl0_synthetic.py',
+    '../_base_/models/vl_path_effnetl0.py',
+    '../_base_/models/diffusion_head_effnetl0.py'
+]
+num_classes = 4
+model = dict(
+    segmentor=dict(
+        type='VLCascadeEncoderDecoder',
+        num_stages=2,
+        promptor=dict(
+            _base_.promptor,
+            vocabulary=dict(
+                name='synthetic',
+                classes=['background', 'disc', 'square', 'triangle'])),
+        neck=dict(_base_.vl_neck, num_classes=num_classes),
+        decode_head=[
+            _base_.model.segmentor.decode_head,
+            dict(_base_.diffusion_head, num_classes=num_classes)
+        ]),
+    semi_train_cfg=dict(refine_pseudo_labels=True))
+
+load_caption = dict(
+    type='LoadCaption',
+    cache_file='captions.jsonl',
+    data_root=_base_.data_root)
+pack = dict(type='PackSegInputs', meta_keys=_base_.caption_meta_keys)
+labeled_pipeline = [
+    load_caption,
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
+    dict(type='MultiViewPack', views=dict(sup=[]), pack=pack),
 ]
-test_pipeline = [
+unlabeled_pipeline = [
+    load_caption,
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(type='RandomFlip', prob=0.5),
+    dict(
+        type='MultiViewPack',
+        views=dict(
+            unsup_weak=[], unsup_strong=[dict(type='StrongPhotometricAug')]),
+        pack=pack),
 ]
-val_set = dict(
-    type='SyntheticShapesDataset',
-    data_root=data_root,
-    data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
-    pipeline=test_pipeline)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    decode_head=dict(num_classes=4),
-    auxiliary_head=dict(num_classes=4))
 train_dataloader = dict(
-    dataset=dict(
-        dataset=dict(
-            _delete_=True,
-            type='SyntheticShapesDataset',
-            data_root=data_root,
-            data_prefix=dict(
-                img_path='img_dir/train', seg_map_path='ann_dir/train'),
-            pipeline=train_pipeline),
-        split_file='splits/labeled.txt'))
-val_dataloader = dict(dataset=dict(_delete_=True, **val_set))
+    dataset=dict(datasets=[
+        dict(
+            type='PartitionDataset',
+            dataset=dict(pipeline=labeled_pipeline, **_base_.synthetic_train),
+            split_file='splits/labeled.txt'),
+        dict(
+            type='PartitionDataset',
+            dataset=dict(
+                pipeline=unlabeled_pipeline, **_base_.synthetic_train),
+            split_file='splits/unlabeled.txt',
+            with_label=False),
+    ]))
+test_pipeline = [load_caption] + _base_.test_pipeline[:-1] + [pack]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-max_iters = 1000
-param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
-train_cfg = dict(max_iters=max_iters, val_interval=250)
-default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=250, save_best=None))

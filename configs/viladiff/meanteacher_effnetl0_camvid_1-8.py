@@ -2,7 +2,7 @@
 # semi-supervised. Each batch holds 4 labeled crops (45 images) and 4
 # unlabeled crops (322 images); the EMA teacher labels the weak view, the
 # student learns from the strong view (colour jitter, greyscale, blur, CutMix).
-_base_ = './deeplabv3p_effnetl0_camvid_1-8.py'
+_base_ = '../baselines/deeplabv3p_effnetl0_camvid_1-8.py'
 
 model = dict(
     _delete_=True,

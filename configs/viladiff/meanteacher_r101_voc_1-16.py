@@ -3,7 +3,7 @@
 # 4 unlabeled) 512x512 crops; the EMA teacher labels the weak view, the
 # student learns from the strong view (colour jitter, greyscale, blur,
 # CutMix). The partitions come from `tools/make_splits.py`.
-_base_ = './deeplabv3p_r101_voc_1-16.py'
+_base_ = '../baselines/deeplabv3p_r101_voc_1-16.py'
 
 model = dict(
     _delete_=True,

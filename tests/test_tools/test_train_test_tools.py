@@ -14,11 +14,11 @@ TEST = osp.join(REPO_ROOT, 'tools', 'test.py')
 VOC_CONFIG = osp.join(REPO_ROOT,
                       'configs/viladiff/deeplabv3p_r101_voc_1-16.py')
 SYNTH_CONFIG = osp.join(REPO_ROOT,
-                        'configs/viladiff/deeplabv3p_effnetl0_synthetic.py')
+                        'configs/baselines/deeplabv3p_effnetl0_synthetic.py')
 SEMI_CONFIG = osp.join(REPO_ROOT,
                        'configs/viladiff/meanteacher_effnetl0_synthetic.py')
 CAMVID_CONFIG = osp.join(REPO_ROOT,
-                         'configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py')
+                         'configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py')
 
 
 def _run(args, cwd, timeout=900, env=None):

@@ -9,7 +9,7 @@ from mmseg_viladiff.utils import (DataError, adapt_cfg_to_device,
                                   check_data_paths)
 
 CAMVID = osp.join(REPO_ROOT,
-                  'configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py')
+                  'configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py')
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')

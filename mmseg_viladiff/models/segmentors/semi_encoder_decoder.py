@@ -14,7 +14,9 @@ from torch import Tensor
 
 from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
+from ..necks import INFER_MODES
 from ..utils import cutmix, head_logits, sigmoid_rampup
+from .vl_encoder_decoder import VLSegmentorMixin
 
 #: every key of ``semi_train_cfg`` with its default
 DEFAULT_SEMI_TRAIN_CFG = dict(
@@ -35,6 +37,9 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     cutmix_prob=0.5,
     # the unlabeled view the teacher labels: 'unsup_weak' or 'unsup_strong'
     teacher_branch='unsup_weak',
+    # with a VLFusionNeck: the text the teacher reads for pseudo labels,
+    # 'caption' (captions + class text), 'class' or 'vision' (none)
+    teacher_text_mode='caption',
     # refine the teacher's pseudo labels with the segmentor's later decode
     # heads (a CascadeEncoderDecoder ending in EdgeAwareMixDiffusionHead);
     # False: pseudo labels from its first head only
@@ -62,6 +67,9 @@ def _check_semi_train_cfg(cfg: dict) -> None:
     if cfg['threshold_mode'] not in ('fixed', 'class_adaptive'):
         raise ConfigError("semi_train_cfg.threshold_mode must be 'fixed' or "
                           f"'class_adaptive', got {cfg['threshold_mode']!r}")
+    if cfg['teacher_text_mode'] not in INFER_MODES:
+        raise ConfigError(f'semi_train_cfg.teacher_text_mode must be one of '
+                          f"{INFER_MODES}, got {cfg['teacher_text_mode']!r}")
     if cfg['teacher_branch'] not in ('unsup_weak', 'unsup_strong'):
         raise ConfigError("semi_train_cfg.teacher_branch must be 'unsup_weak'"
                           f" or 'unsup_strong', got {cfg['teacher_branch']!r}")
@@ -181,19 +189,29 @@ class SemiEncoderDecoder(BaseSegmentor):
 
     def teacher_logits(self,
                        inputs: Tensor,
+                       data_samples: Optional[list] = None,
                        refined: Optional[bool] = None) -> Tensor:
         """Teacher logits (B, K, H, W) at the input resolution.
 
         Args:
             inputs (Tensor): (B, 3, H, W).
+            data_samples (list[SegDataSample], optional): their samples; a
+                vision-language teacher reads their captions (in
+                ``teacher_text_mode``).
             refined (bool, optional): for a cascade teacher, run the later
                 (refining) heads too; defaults to
                 ``semi_train_cfg.refine_pseudo_labels``.
         """
         if refined is None:
             refined = self.semi_train_cfg['refine_pseudo_labels']
-        logits, used = head_logits(self.teacher,
-                                   self.teacher.extract_feat(inputs), refined)
+        if isinstance(self.teacher, VLSegmentorMixin):
+            metas = [s.metainfo for s in data_samples] \
+                if data_samples is not None else None
+            feats = self.teacher.extract_feat(
+                inputs, metas, mode=self.semi_train_cfg['teacher_text_mode'])
+        else:
+            feats = self.teacher.extract_feat(inputs)
+        logits, used = head_logits(self.teacher, feats, refined)
         return F.interpolate(
             logits,
             size=inputs.shape[2:],
@@ -216,7 +234,7 @@ class SemiEncoderDecoder(BaseSegmentor):
             and confidence (B, H, W); padded pixels get label 255 and
             confidence 0.
         """
-        probs = self.teacher_logits(inputs).softmax(dim=1)
+        probs = self.teacher_logits(inputs, data_samples).softmax(dim=1)
         confidence, labels = probs.max(dim=1)
         valid = self._valid_mask(inputs, data_samples)
         labels[~valid] = IGNORE_INDEX
@@ -309,7 +327,8 @@ class SemiEncoderDecoder(BaseSegmentor):
             if cfg['refine_pseudo_labels']:  # the same, before refinement
                 with torch.no_grad():
                     conf_first, labels_first = self.teacher_logits(
-                        inputs[branch], refined=False).softmax(dim=1).max(1)
+                        inputs[branch], data_samples[branch],
+                        refined=False).softmax(dim=1).max(1)
                 labels_first[~valid] = IGNORE_INDEX
                 first = self.pseudo_label_quality(
                     labels_first, conf_first >= cfg['threshold'],

@@ -1,0 +1,315 @@
+"""VLFusionNeck: fuse a backbone's feature pyramid with caption and class
+text, and distil the result into a vision-only path."""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ...utils.constants import IGNORE_INDEX
+from ...utils.errors import ConfigError
+
+#: what the neck may run: 'train' (text paths + the vision path for
+#: distillation), or one of the inference modes
+INFER_MODES = ('caption', 'class', 'vision')
+
+
+class CaptionCrossAttention(nn.Module):
+    """Pixels attend to caption tokens; gated residual (gate starts at 0, so
+    a fresh neck passes features through unchanged).
+
+    Args:
+        channels (int): C of the feature map.
+        text_dim (int): D of the caption tokens.
+        embed_dims (int): attention width E.
+        num_heads (int): attention heads.
+    """
+
+    def __init__(self, channels: int, text_dim: int, embed_dims: int,
+                 num_heads: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels)
+        self.query = nn.Linear(channels, embed_dims)
+        self.attn = nn.MultiheadAttention(
+            embed_dims,
+            num_heads,
+            kdim=text_dim,
+            vdim=text_dim,
+            batch_first=True)
+        self.out = nn.Linear(embed_dims, channels)
+        self.gate = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: Tensor, tokens: Tensor, mask: Tensor) -> Tensor:
+        """x (B, C, H, W), tokens (B, L, D), mask (B, L) bool (True: real
+        token) -> (B, C, H, W). Samples without tokens are returned as they
+        are; padded tokens receive no attention."""
+        b, c, h, w = x.shape
+        has_text = mask.any(dim=1)  # (B,)
+        # a sample with no token attends to its (zero) first slot, and its
+        # result is dropped below: avoids the NaN of an all-masked softmax
+        key_padding = ~mask
+        key_padding[:, 0] &= has_text
+        q = self.query(self.norm(x.flatten(2).transpose(1, 2)))  # (B, HW, E)
+        attended, _ = self.attn(
+            q,
+            tokens,
+            tokens,
+            key_padding_mask=key_padding,
+            need_weights=False)
+        update = self.out(attended).transpose(1, 2).reshape(b, c, h, w)
+        update = update * has_text.view(b, 1, 1, 1).to(update.dtype)
+        return x + torch.tanh(self.gate) * update
+
+
+class ClassSimilarity(nn.Module):
+    """Pixel-text similarity maps, fed back into the features.
+
+    Args:
+        channels (int): C of the feature map.
+        text_dim (int): D of the class embeddings.
+        num_classes (int): K.
+        temperature (float): initial softmax temperature of the similarity
+            logits (learned, as CLIP's logit scale).
+    """
+
+    def __init__(self,
+                 channels: int,
+                 text_dim: int,
+                 num_classes: int,
+                 temperature: float = 0.07) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(channels, text_dim, 1)
+        self.logit_scale = nn.Parameter(
+            torch.tensor(math.log(1 / temperature)))
+        self.feedback = nn.Conv2d(num_classes, channels, 1)
+        nn.init.zeros_(self.feedback.weight)
+        nn.init.zeros_(self.feedback.bias)
+
+    def forward(self, x: Tensor,
+                class_embeddings: Tensor) -> Tuple[Tensor, Tensor]:
+        """x (B, C, H, W), class_embeddings (K, D) -> features (B, C, H, W)
+        and similarity logits (B, K, H, W)."""
+        pixels = F.normalize(self.proj(x), dim=1)
+        text = F.normalize(class_embeddings.to(pixels.dtype), dim=-1)
+        scale = self.logit_scale.exp().clamp(max=100)
+        sim = scale * torch.einsum('bdhw,kd->bkhw', pixels, text)
+        return x + self.feedback(sim.softmax(dim=1)), sim
+
+
+class VisionAdapter(nn.Module):
+    """Vision-only stand-in for the text paths: x + conv(x), the last conv
+    zero-initialised. Trained to match the fused features."""
+
+    def __init__(self, channels: int, norm_cfg: dict) -> None:
+        super().__init__()
+        self.block = ConvModule(
+            channels, channels, 3, padding=1, norm_cfg=norm_cfg)
+        self.out = nn.Conv2d(channels, channels, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.out(self.block(x))
+
+
+@MODELS.register_module()
+class VLFusionNeck(BaseModule):
+    """Dual-path vision-language fusion with distillation to vision only.
+
+    * caption path: on ``caption_levels``, pixels attend to their image's
+      caption tokens (masked cross-attention, gated residual);
+    * class path: on ``class_levels``, similarity logits (B, K, H, W)
+      between projected pixels and the K class embeddings; their softmax is
+      fed back into the features, and ``loss`` aligns them with labels or
+      pseudo labels (cross-entropy);
+    * vision path: a small adapter per text-touched level, trained to match
+      the fused features (stop-gradient on the fused side), so inference
+      can run without any text.
+
+    The output pyramid has the input's shapes, so DeepLabV3+ or any MMSeg
+    head reads it unchanged. Called as ``neck(feats, text, mode)`` by
+    :class:`~mmseg_viladiff.models.VLEncoderDecoder`, which supplies the
+    text from a ``CaptionPromptor``.
+
+    Args:
+        in_channels (Sequence[int]): channels of each input level.
+        text_dim (int): D of the text encoder.
+        num_classes (int): K, the vocabulary size.
+        caption_levels (Sequence[int]): levels with the caption path
+            (negative indices count from the deepest).
+        class_levels (Sequence[int]): levels with the class path.
+        embed_dims (int): cross-attention width.
+        num_heads (int): cross-attention heads.
+        infer_mode (str): what inference uses: 'caption' (captions and
+            class text), 'class' (class text only) or 'vision' (no text).
+        caption_dropout (float): in training, probability that a sample's
+            caption is dropped (its caption path is skipped), so the model
+            also learns to work from class text alone.
+        align_weight (float): weight of the similarity-map alignment loss.
+        distill_weight (float): weight of the distillation loss.
+        temperature (float): initial temperature of the similarity logits.
+        norm_cfg (dict): norm of the vision adapters.
+        init_cfg (dict, optional): initialisation config.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 text_dim: int,
+                 num_classes: int,
+                 caption_levels: Sequence[int] = (-2, -1),
+                 class_levels: Sequence[int] = (-1, ),
+                 embed_dims: int = 256,
+                 num_heads: int = 8,
+                 infer_mode: str = 'vision',
+                 caption_dropout: float = 0.0,
+                 align_weight: float = 0.5,
+                 distill_weight: float = 1.0,
+                 temperature: float = 0.07,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if infer_mode not in INFER_MODES:
+            raise ConfigError(f'VLFusionNeck.infer_mode must be one of '
+                              f'{INFER_MODES}, got {infer_mode!r}')
+        if not 0 <= caption_dropout <= 1:
+            raise ConfigError(f'VLFusionNeck.caption_dropout must be in '
+                              f'[0, 1], got {caption_dropout}')
+        n = len(in_channels)
+        self.in_channels = list(in_channels)
+        self.caption_levels = self._levels(caption_levels, n, 'caption')
+        self.class_levels = self._levels(class_levels, n, 'class')
+        self.text_levels = sorted(set(self.caption_levels + self.class_levels))
+        self.text_dim = text_dim
+        self.num_classes = num_classes
+        self.infer_mode = infer_mode
+        self.caption_dropout = caption_dropout
+        self.align_weight = align_weight
+        self.distill_weight = distill_weight
+        self.caption_attn = nn.ModuleDict({
+            str(i):
+            CaptionCrossAttention(in_channels[i], text_dim, embed_dims,
+                                  num_heads)
+            for i in self.caption_levels
+        })
+        self.class_path = nn.ModuleDict({
+            str(i):
+            ClassSimilarity(in_channels[i], text_dim, num_classes, temperature)
+            for i in self.class_levels
+        })
+        self.vision_path = nn.ModuleDict({
+            str(i):
+            VisionAdapter(in_channels[i], norm_cfg)
+            for i in self.text_levels
+        })
+
+    @staticmethod
+    def _levels(levels: Sequence[int], n: int, name: str) -> List[int]:
+        out = []
+        for level in levels:
+            if not -n <= level < n:
+                raise ConfigError(f'VLFusionNeck.{name}_levels: level '
+                                  f'{level} out of range for {n} inputs')
+            out.append(level % n)
+        return sorted(set(out))
+
+    def forward(
+        self,
+        inputs: Sequence[Tensor],
+        text: Optional[Dict[str, Tensor]] = None,
+        mode: Optional[str] = None
+    ) -> Tuple[Tuple[Tensor, ...], Dict[str, dict]]:
+        """Fuse text into the pyramid.
+
+        Args:
+            inputs (Sequence[Tensor]): levels (B, C_i, H_i, W_i).
+            text (dict[str, Tensor], optional): ``CaptionPromptor`` output:
+                ``class_embeddings`` (K, D), and ``caption_tokens``
+                (B, L, D) with ``caption_mask`` (B, L) for caption modes.
+            mode (str, optional): 'train', or an inference mode; defaults to
+                'train' in training mode, else ``infer_mode``.
+
+        Returns:
+            tuple: the output pyramid (same shapes as ``inputs``), and aux
+            outputs for :meth:`loss`: ``similarity`` (level -> (B, K, H_i,
+            W_i) logits), ``fused`` and ``vision`` (level -> features).
+        """
+        if len(inputs) != len(self.in_channels):
+            raise ValueError(f'VLFusionNeck expects {len(self.in_channels)} '
+                             f'levels, got {len(inputs)}')
+        mode = mode or ('train' if self.training else self.infer_mode)
+        if mode not in INFER_MODES + ('train', ):
+            raise ConfigError(f'VLFusionNeck mode {mode!r} is not one of '
+                              f"{INFER_MODES + ('train', )}")
+        outs = list(inputs)
+        aux = dict(similarity={}, fused={}, vision={})
+        if mode in ('train', 'vision'):
+            aux['vision'] = {
+                i: self.vision_path[str(i)](inputs[i])
+                for i in self.text_levels
+            }
+        if mode == 'vision':
+            for i, feat in aux['vision'].items():
+                outs[i] = feat
+            return tuple(outs), aux
+        if mode in ('train', 'caption'):
+            tokens, mask = text['caption_tokens'], text['caption_mask']
+            if mode == 'train' and self.caption_dropout > 0:
+                keep = torch.rand(mask.shape[0], device=mask.device) >= \
+                    self.caption_dropout
+                mask = mask & keep[:, None]
+            for i in self.caption_levels:
+                outs[i] = self.caption_attn[str(i)](outs[i], tokens, mask)
+        for i in self.class_levels:
+            outs[i], aux['similarity'][i] = self.class_path[str(i)](
+                outs[i], text['class_embeddings'])
+        aux['fused'] = {i: outs[i] for i in self.text_levels}
+        return tuple(outs), aux
+
+    def loss(self, aux: Dict[str, dict], data_samples: list) -> dict:
+        """Alignment and distillation losses of a ``forward`` in 'train'
+        mode.
+
+        Args:
+            aux (dict): the aux output of :meth:`forward`.
+            data_samples (list[SegDataSample]): with ``gt_sem_seg`` (labels
+                or pseudo labels; 255 ignored).
+
+        Returns:
+            dict[str, Tensor]: ``loss_vl_align`` (cross-entropy of the
+            similarity logits against the labels, nearest-downsampled to
+            each level) and ``loss_vl_distill`` (MSE of vision path vs
+            detached fused features, relative to the fused features' mean
+            square).
+        """
+        losses = {}
+        if aux['similarity']:
+            gt = torch.stack([s.gt_sem_seg.data for s in data_samples])
+            align = []
+            for sim in aux['similarity'].values():
+                labels = F.interpolate(
+                    gt.float(), size=sim.shape[2:], mode='nearest')
+                labels = labels[:, 0].long().to(sim.device)
+                valid = labels != IGNORE_INDEX
+                if valid.any():
+                    align.append(
+                        F.cross_entropy(
+                            sim, labels, ignore_index=IGNORE_INDEX))
+                else:  # keep the graph: a zero that still has gradients
+                    align.append(sim.sum() * 0)
+            losses['loss_vl_align'] = self.align_weight * torch.stack(
+                align).mean()
+        if aux['vision'] and aux['fused']:
+            distill = []
+            for i, vision in aux['vision'].items():
+                target = aux['fused'][i].detach()
+                distill.append(
+                    F.mse_loss(vision, target) /
+                    target.pow(2).mean().clamp(min=1e-6))
+            losses['loss_vl_distill'] = self.distill_weight * torch.stack(
+                distill).mean()
+        return losses

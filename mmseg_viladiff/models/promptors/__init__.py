@@ -1,0 +1,3 @@
+from .caption_promptor import CaptionPromptor
+
+__all__ = ['CaptionPromptor']

@@ -1,0 +1,119 @@
+"""CaptionPromptor: a batch's captions and the class vocabulary as text
+embeddings, from a frozen encoder through an on-disk cache."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ...text import (PROMPT_TEMPLATES, TextEmbeddingCache, build_text_encoder,
+                     class_prompts, get_vocabulary)
+from ...utils.errors import ConfigError
+
+
+@MODELS.register_module()
+class CaptionPromptor(nn.Module):
+    """Text embeddings for a batch: caption tokens per image, one embedding
+    per class.
+
+    Class embeddings are computed once at build time (the mean of the
+    pooled embeddings of the class's prompts, one per template, then
+    L2-normalised) and kept as a buffer, so they travel with checkpoints and
+    class-text inference needs no encoder call. Caption embeddings come
+    from a :class:`~mmseg_viladiff.text.TextEmbeddingCache`: each distinct
+    caption is encoded once, ever (per encoder and cache folder). The frozen
+    encoder is shared by all promptors with the same config and is not a
+    sub-module, so it is neither saved in checkpoints nor wrapped by DDP.
+
+    Args:
+        text_encoder (dict): config of a text encoder (``HFTextEncoder`` or
+            ``OpenCLIPTextEncoder``).
+        vocabulary (str | dict): a known vocabulary ('voc', 'cityscapes',
+            'coco', 'ade20k', 'camvid') or ``dict(name=, classes=[...],
+            definitions=[...])``.
+        use_definitions (bool): append each class's definition to its
+            prompts (SemiVL-style) instead of the bare class name.
+        templates (Sequence[str], optional): prompt templates with one
+            ``{}``; defaults to the vocabulary module's templates.
+        cache_dir (str, optional): on-disk embedding cache; None keeps it
+            in memory for the run only.
+        max_caption_tokens (int, optional): keep at most this many tokens
+            per caption (the cache keeps them all).
+    """
+
+    def __init__(self,
+                 text_encoder: dict,
+                 vocabulary: Union[str, dict],
+                 use_definitions: bool = False,
+                 templates: Optional[Sequence[str]] = None,
+                 cache_dir: Optional[str] = 'work_dirs/text_cache',
+                 max_caption_tokens: Optional[int] = None) -> None:
+        super().__init__()
+        self.vocabulary = get_vocabulary(vocabulary)
+        self.max_caption_tokens = max_caption_tokens
+        encoder = build_text_encoder(text_encoder)
+        self.cache = TextEmbeddingCache(encoder, cache_dir)
+        self.embed_dim = encoder.embed_dim
+        prompts = class_prompts(
+            self.vocabulary,
+            templates=tuple(templates or PROMPT_TEMPLATES),
+            use_definitions=use_definitions)
+        embeddings = []
+        for per_class in prompts:
+            pooled = torch.stack([e.pooled for e in self.cache.get(per_class)])
+            embeddings.append(F.normalize(pooled.mean(0), dim=-1))
+        self.register_buffer('class_embeddings', torch.stack(embeddings))
+
+    @property
+    def num_classes(self) -> int:
+        return self.vocabulary.num_classes
+
+    @staticmethod
+    def captions_of(batch_img_metas: List[dict]) -> List[str]:
+        """The ``caption`` meta key of each sample (clear error if absent)."""
+        captions = []
+        for i, meta in enumerate(batch_img_metas):
+            if 'caption' not in meta:
+                where = meta.get('img_path', f'sample {i}')
+                raise ConfigError(
+                    f'{where} has no caption: add LoadCaption to the data '
+                    f"pipeline and 'caption' to PackSegInputs' meta_keys, or "
+                    f"set the VLFusionNeck's infer_mode to 'class' or "
+                    f"'vision'")
+            captions.append(meta['caption'])
+        return captions
+
+    def forward(
+            self,
+            batch_img_metas: Optional[List[dict]] = None) -> Dict[str, Tensor]:
+        """Text inputs of a batch.
+
+        Args:
+            batch_img_metas (list[dict], optional): metainfo of the B
+                samples, each with a ``caption`` (str). None: class
+                embeddings only.
+
+        Returns:
+            dict[str, Tensor]: ``class_embeddings`` (K, D) and, with metas,
+            ``caption_tokens`` (B, L, D) (zero padded) and ``caption_mask``
+            (B, L) bool, True on real tokens (an empty caption has none).
+        """
+        out = dict(class_embeddings=self.class_embeddings)
+        if batch_img_metas is None:
+            return out
+        captions = self.captions_of(batch_img_metas)
+        embs = [
+            e.tokens[:self.max_caption_tokens] if c else e.tokens[:0]
+            for c, e in zip(captions, self.cache.get(captions))
+        ]
+        length = max(1, max(len(t) for t in embs))
+        device = self.class_embeddings.device
+        tokens = torch.zeros(len(embs), length, self.embed_dim, device=device)
+        mask = torch.zeros(len(embs), length, dtype=torch.bool, device=device)
+        for i, t in enumerate(embs):
+            tokens[i, :len(t)] = t.to(device)
+            mask[i, :len(t)] = True
+        out.update(caption_tokens=tokens, caption_mask=mask)
+        return out

@@ -1,0 +1,129 @@
+"""MMSeg segmentors whose neck reads text: ``VLEncoderDecoder`` and
+``VLCascadeEncoderDecoder``."""
+import contextlib
+from typing import List, Optional, Tuple
+
+from mmseg.models.segmentors import CascadeEncoderDecoder, EncoderDecoder
+from mmseg.registry import MODELS
+from torch import Tensor, nn
+
+from ...utils.errors import ConfigError
+from ..necks import VLFusionNeck
+
+
+class VLSegmentorMixin:
+    """Adds a ``CaptionPromptor`` to an encoder-decoder whose neck is a
+    :class:`~mmseg_viladiff.models.VLFusionNeck`.
+
+    The text a batch needs comes from the samples' metainfo (``caption``):
+    ``loss`` and ``_forward`` take it from their data samples and
+    ``encode_decode`` (whole or slide inference) from its image metas, then
+    ``extract_feat`` runs backbone -> promptor -> neck. Everything else
+    (decode heads, auxiliary heads, inference modes) is MMSeg's own.
+
+    Args:
+        promptor (dict): config of the ``CaptionPromptor``.
+        **kwargs: the arguments of the base segmentor (``neck`` must be a
+            ``VLFusionNeck``).
+    """
+
+    def __init__(self, promptor: dict, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.promptor = MODELS.build(promptor)
+        if not isinstance(getattr(self, 'neck', None), VLFusionNeck):
+            raise ConfigError(f'{type(self).__name__} needs neck='
+                              f"dict(type='VLFusionNeck', ...)")
+        heads = self.decode_head
+        head = heads[-1] if isinstance(heads, nn.ModuleList) else heads
+        vocab, dim = self.promptor.num_classes, self.promptor.embed_dim
+        for key, got, want in (('neck.num_classes', self.neck.num_classes,
+                                vocab), ('decode_head.num_classes',
+                                         head.num_classes, vocab),
+                               ('neck.text_dim', self.neck.text_dim, dim)):
+            if got != want:
+                raise ConfigError(
+                    f'{key} = {got}, but the promptor (vocabulary '
+                    f'{self.promptor.vocabulary.name!r}, text dim {dim}) '
+                    f'needs {want}')
+        self._text_metas: Optional[List[dict]] = None
+
+    @contextlib.contextmanager
+    def _metas(self, batch_img_metas: Optional[List[dict]]):
+        old, self._text_metas = self._text_metas, batch_img_metas
+        try:
+            yield
+        finally:
+            self._text_metas = old
+
+    def extract_feat_with_aux(
+            self,
+            inputs: Tensor,
+            batch_img_metas: Optional[List[dict]] = None,
+            mode: Optional[str] = None) -> Tuple[Tuple[Tensor, ...], dict]:
+        """Backbone -> text -> neck.
+
+        Args:
+            inputs (Tensor): (B, 3, H, W).
+            batch_img_metas (list[dict], optional): metainfo of the B images
+                (with ``caption``); defaults to those of the enclosing
+                ``loss``/``predict`` call.
+            mode (str, optional): the neck mode ('train', 'caption',
+                'class', 'vision'); defaults to 'train' in training mode and
+                the neck's ``infer_mode`` otherwise.
+
+        Returns:
+            tuple: neck outputs and the neck's aux dict.
+        """
+        mode = mode or ('train' if self.training else self.neck.infer_mode)
+        metas = batch_img_metas if batch_img_metas is not None else \
+            self._text_metas
+        text = None
+        if mode in ('train', 'caption'):
+            if metas is None:
+                raise ConfigError(
+                    f'VLFusionNeck mode {mode!r} needs the images\' captions '
+                    f'but no image metas were given; call with '
+                    f"batch_img_metas or use infer_mode 'class'/'vision'")
+            text = self.promptor(metas)
+        elif mode == 'class':
+            text = self.promptor()
+        return self.neck(self.backbone(inputs), text, mode)
+
+    def extract_feat(self,
+                     inputs: Tensor,
+                     batch_img_metas: Optional[List[dict]] = None,
+                     mode: Optional[str] = None) -> Tuple[Tensor, ...]:
+        return self.extract_feat_with_aux(inputs, batch_img_metas, mode)[0]
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]):
+        with self._metas(batch_img_metas):
+            return super().encode_decode(inputs, batch_img_metas)
+
+    def _forward(self, inputs: Tensor, data_samples=None):
+        metas = [s.metainfo for s in data_samples] if data_samples else None
+        with self._metas(metas):
+            return super()._forward(inputs, data_samples)
+
+    def loss(self, inputs: Tensor, data_samples: list) -> dict:
+        """Decode-head (and auxiliary-head) losses on the fused features,
+        plus the neck's ``loss_vl_align`` and ``loss_vl_distill``."""
+        x, aux = self.extract_feat_with_aux(inputs,
+                                            [s.metainfo for s in data_samples])
+        losses = dict(self._decode_head_forward_train(x, data_samples))
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(x, data_samples))
+        losses.update(self.neck.loss(aux, data_samples))
+        return losses
+
+
+@MODELS.register_module()
+class VLEncoderDecoder(VLSegmentorMixin, EncoderDecoder):
+    """``EncoderDecoder`` with a text-reading ``VLFusionNeck``; see
+    :class:`VLSegmentorMixin`."""
+
+
+@MODELS.register_module()
+class VLCascadeEncoderDecoder(VLSegmentorMixin, CascadeEncoderDecoder):
+    """``CascadeEncoderDecoder`` (e.g. DeepLabV3+ then
+    ``EdgeAwareMixDiffusionHead``) with a ``VLFusionNeck``; see
+    :class:`VLSegmentorMixin`."""

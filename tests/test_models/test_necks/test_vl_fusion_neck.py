@@ -1,0 +1,195 @@
+"""VLFusionNeck: shapes of every mode, masking, gradients, distillation."""
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from mmseg_viladiff.models import VLFusionNeck
+from mmseg_viladiff.utils import ConfigError
+
+CHANNELS = [8, 16, 24, 32]
+SHAPES = [(16, 16), (8, 8), (4, 4), (2, 2)]
+K, D = 5, 12
+
+
+def make_neck(**kwargs):
+    torch.manual_seed(0)
+    cfg = dict(
+        in_channels=CHANNELS,
+        text_dim=D,
+        num_classes=K,
+        embed_dims=16,
+        num_heads=2,
+        norm_cfg=dict(type='BN'))
+    cfg.update(kwargs)
+    return VLFusionNeck(**cfg)
+
+
+def feats(b=2):
+    return [torch.randn(b, c, *s) for c, s in zip(CHANNELS, SHAPES)]
+
+
+def text(b=2, length=6, valid=(6, 3)):
+    mask = torch.zeros(b, length, dtype=torch.bool)
+    for i, n in enumerate(valid):
+        mask[i, :n] = True
+    return dict(
+        class_embeddings=torch.randn(K, D),
+        caption_tokens=torch.randn(b, length, D),
+        caption_mask=mask)
+
+
+def open_gates(neck):
+    """A trained neck has non-zero gates and feedback; fresh ones are 0."""
+    for attn in neck.caption_attn.values():
+        attn.gate.data.fill_(1.0)
+    for path in neck.class_path.values():
+        torch.nn.init.normal_(path.feedback.weight)
+    for adapter in neck.vision_path.values():
+        torch.nn.init.normal_(adapter.out.weight)
+
+
+@pytest.mark.parametrize('mode', ['train', 'caption', 'class', 'vision'])
+def test_output_keeps_input_shapes(mode):
+    neck = make_neck()
+    open_gates(neck)
+    x = feats()
+    outs, aux = neck(x, text() if mode != 'vision' else None, mode)
+    assert [o.shape for o in outs] == [i.shape for i in x]
+    assert all(torch.isfinite(o).all() for o in outs)
+    # untouched levels pass through as they are
+    assert outs[0] is x[0] and outs[1] is x[1]
+    # caption path on levels 2 and 3, class path on 3
+    changed = (3, ) if mode == 'class' else (2, 3)
+    assert all(not torch.equal(outs[i], x[i]) for i in changed)
+    if mode in ('train', 'caption', 'class'):
+        assert aux['similarity'][3].shape == (2, K, 2, 2)
+    if mode in ('train', 'vision'):
+        assert set(aux['vision']) == {2, 3}
+
+
+def test_modes_use_only_their_text():
+    neck = make_neck().eval()
+    open_gates(neck)
+    x, t = feats(), text()
+    vision, _ = neck(x, None, 'vision')
+    other_text = dict(
+        t,
+        class_embeddings=torch.randn(K, D),
+        caption_tokens=torch.randn(2, 6, D))
+    assert all(
+        torch.equal(a, b) for a, b in zip(vision,
+                                          neck(x, other_text, 'vision')[0]))
+    cls, _ = neck(x, t, 'class')
+    cls_other_captions, _ = neck(x,
+                                 dict(t, caption_tokens=torch.randn(2, 6, D)),
+                                 'class')
+    assert all(torch.equal(a, b) for a, b in zip(cls, cls_other_captions))
+    cap, _ = neck(x, t, 'caption')
+    assert not torch.allclose(cap[2], cls[2])
+    # eval mode without an explicit mode uses infer_mode
+    assert neck.infer_mode == 'vision'
+    assert torch.equal(neck(x, t)[0][3], vision[3])
+
+
+def test_padding_mask_really_masks():
+    neck = make_neck().eval()
+    open_gates(neck)
+    x, t = feats(), text(valid=(6, 3))
+    out, _ = neck(x, t, 'caption')
+    changed = dict(t, caption_tokens=t['caption_tokens'].clone())
+    changed['caption_tokens'][1, 3:] = 100.0  # padded tokens of sample 1
+    out2, _ = neck(x, changed, 'caption')
+    assert all(torch.allclose(a, b) for a, b in zip(out, out2))
+    changed['caption_tokens'][1, 0] = 100.0  # a real token
+    out3, _ = neck(x, changed, 'caption')
+    assert not torch.allclose(out[3][1], out3[3][1])
+    assert torch.allclose(out[3][0], out3[3][0])  # the other sample
+
+
+def test_empty_caption_skips_caption_path():
+    neck = make_neck().eval()
+    open_gates(neck)
+    x, t = feats(), text(valid=(6, 0))
+    with_caption, _ = neck(x, t, 'caption')
+    class_only, _ = neck(x, t, 'class')
+    assert torch.isfinite(with_caption[3]).all()
+    assert torch.allclose(with_caption[3][1], class_only[3][1])
+    assert not torch.allclose(with_caption[3][0], class_only[3][0])
+
+
+def samples(labels):
+    out = []
+    for label in labels:
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=label[None])
+        out.append(s)
+    return out
+
+
+def test_losses_and_gradients_reach_vision_path():
+    neck = make_neck().train()
+    open_gates(neck)
+    x = [f.requires_grad_() for f in feats()]
+    outs, aux = neck(x, text(), 'train')
+    labels = torch.randint(0, K, (2, 64, 64))
+    labels[0, :32] = 255
+    losses = neck.loss(aux, samples(labels))
+    assert set(losses) == {'loss_vl_align', 'loss_vl_distill'}
+    (losses['loss_vl_align'] + losses['loss_vl_distill'] +
+     sum(o.sum() for o in outs)).backward()
+    for name, p in neck.named_parameters():
+        if name.startswith('vision_path') and name.endswith('out.weight'):
+            assert p.grad is not None and p.grad.abs().sum() > 0, name
+    assert neck.class_path['3'].proj.weight.grad.abs().sum() > 0
+    assert x[3].grad.abs().sum() > 0  # and on into the backbone
+
+
+def test_all_ignored_labels_give_zero_align_loss():
+    neck = make_neck().train()
+    _, aux = neck(feats(), text(), 'train')
+    losses = neck.loss(aux, samples(torch.full((2, 64, 64), 255)))
+    assert losses['loss_vl_align'].item() == 0
+    losses['loss_vl_align'].backward()  # still part of the graph
+
+
+def test_distillation_loss_decreases_on_toy_problem():
+    neck = make_neck(caption_dropout=0.0).train()
+    open_gates(neck)
+    x, t = feats(4), text(4, valid=(6, 4, 2, 5))
+    for p in neck.parameters():
+        p.requires_grad_(False)
+    for p in neck.vision_path.parameters():
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(neck.vision_path.parameters(), lr=1e-2)
+    history = []
+    for _ in range(60):
+        _, aux = neck(x, t, 'train')
+        loss = neck.loss(aux, samples(torch.zeros(4, 64, 64).long()))
+        loss = loss['loss_vl_distill']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    assert history[-1] < 0.5 * history[0], history[::10]
+
+
+def test_caption_dropout_in_training_only():
+    neck = make_neck(caption_dropout=1.0)
+    open_gates(neck)
+    x, t = feats(), text()
+    train_out, _ = neck.train()(x, t, 'train')
+    class_out, _ = neck.eval()(x, t, 'class')
+    neck.train()
+    # every caption dropped: the text levels equal the class-only path
+    # (BN of the adapters is not on the fused path)
+    assert torch.allclose(train_out[3], class_out[3], atol=1e-6)
+
+
+def test_bad_config():
+    with pytest.raises(ConfigError, match='infer_mode'):
+        make_neck(infer_mode='captions')
+    with pytest.raises(ConfigError, match='caption_levels'):
+        make_neck(caption_levels=(4, ))
+    with pytest.raises(ConfigError, match='caption_dropout'):
+        make_neck(caption_dropout=1.5)

@@ -1,0 +1,116 @@
+"""VLEncoderDecoder / VLCascadeEncoderDecoder inside SemiEncoderDecoder."""
+import copy
+
+import pytest
+import torch
+from helpers import VILADIFF_SYNTHETIC_CONFIG
+from mmengine.config import Config
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from mmseg_viladiff.models import SemiEncoderDecoder, VLSegmentorMixin
+from mmseg_viladiff.utils import ConfigError, adapt_cfg_to_device
+
+CAPTIONS = ['a disc and a square', 'a triangle', '', 'a square']
+
+
+@pytest.fixture(scope='module')
+def model_cfg(tmp_path_factory):
+    cfg = Config.fromfile(VILADIFF_SYNTHETIC_CONFIG)
+    adapt_cfg_to_device(cfg)
+    cfg.model.segmentor.backbone.init_cfg = None
+    cfg.model.segmentor.promptor.cache_dir = str(
+        tmp_path_factory.mktemp('text_cache'))
+    return cfg.model
+
+
+def batch(n=4, size=64, labels=True):
+    samples = []
+    for i in range(n):
+        s = SegDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size),
+                caption=CAPTIONS[i % 4]))
+        if labels:
+            s.gt_sem_seg = PixelData(data=torch.randint(0, 4, (1, size, size)))
+        samples.append(s)
+    return torch.rand(n, 3, size, size), samples
+
+
+def test_full_model_builds_with_text(model_cfg):
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(model_cfg))
+    assert isinstance(model, SemiEncoderDecoder)
+    assert isinstance(model.student, VLSegmentorMixin)
+    # one frozen encoder for student and teacher, outside the state dict
+    assert model.student.promptor.cache.encoder is \
+        model.teacher.promptor.cache.encoder
+    assert not any('encoder' in k for k in model.state_dict())
+
+
+def test_student_loss_has_vl_terms(model_cfg):
+    torch.manual_seed(0)
+    student = MODELS.build(copy.deepcopy(model_cfg.segmentor)).train()
+    losses = student.loss(*batch())
+    assert {'loss_vl_align', 'loss_vl_distill'} <= set(losses)
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    assert student.neck.vision_path['3'].block.conv.weight.grad is not None
+
+
+@pytest.mark.parametrize('mode', ['caption', 'class', 'vision'])
+def test_predict_in_every_mode(model_cfg, mode):
+    torch.manual_seed(0)
+    student = MODELS.build(copy.deepcopy(model_cfg.segmentor)).eval()
+    student.neck.infer_mode = mode
+    inputs, samples = batch(2, labels=False)
+    with torch.no_grad():
+        preds = student.predict(inputs, samples)
+        tensor = student(inputs, samples, mode='tensor')
+    assert preds[0].pred_sem_seg.data.shape == (1, 64, 64)
+    assert tensor.shape == (2, 4, 16, 16)
+
+
+def test_caption_mode_without_captions_is_clear(model_cfg):
+    student = MODELS.build(copy.deepcopy(model_cfg.segmentor)).eval()
+    student.neck.infer_mode = 'caption'
+    with pytest.raises(ConfigError, match='captions'):
+        student(torch.rand(1, 3, 64, 64), mode='tensor')
+
+
+def test_teacher_reads_captions_for_pseudo_labels(model_cfg):
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(model_cfg))
+    # give the caption path of the teacher a voice
+    for attn in model.teacher.neck.caption_attn.values():
+        attn.gate.data.fill_(1.0)
+    inputs, samples = batch(2, labels=False)
+    with torch.no_grad():
+        with_text = model.teacher_logits(inputs, samples)
+        other = [copy.deepcopy(s) for s in samples]
+        for s in other:
+            s.set_metainfo(dict(caption='something else entirely'))
+        with_other = model.teacher_logits(inputs, other)
+    assert not torch.allclose(with_text, with_other)
+
+
+def test_mismatched_sizes_are_config_errors(model_cfg):
+    cfg = copy.deepcopy(model_cfg.segmentor)
+    cfg.neck.num_classes = 5
+    with pytest.raises(ConfigError, match='neck.num_classes = 5'):
+        MODELS.build(cfg)
+    cfg = copy.deepcopy(model_cfg.segmentor)
+    cfg.neck.text_dim = 512
+    with pytest.raises(ConfigError, match='neck.text_dim = 512'):
+        MODELS.build(cfg)
+    cfg = copy.deepcopy(model_cfg.segmentor)
+    cfg.neck = dict(
+        type='FPN',
+        in_channels=[24, 40, 112, 320],
+        out_channels=32,
+        num_outs=4)
+    with pytest.raises(ConfigError, match='VLFusionNeck'):
+        MODELS.build(cfg)
