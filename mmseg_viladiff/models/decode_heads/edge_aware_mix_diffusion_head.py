@@ -40,7 +40,12 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
     ``num_inference_steps`` denoising steps; the backbone runs once, only
     this head repeats. With ``num_inference_steps=0`` the output is the
     previous prediction unchanged. Used as the second head of an MMSeg
-    ``CascadeEncoderDecoder`` (e.g. after ``DepthwiseSeparableASPPHead``).
+    ``CascadeEncoderDecoder`` (e.g. after ``DepthwiseSeparableASPPHead``),
+    or alone as the decode head of an ``EncoderDecoder``: then inference
+    starts from the uninformative mask (uniform class probabilities) at
+    step T and denoises it in ``num_inference_steps`` steps, and training
+    flips to uniform classes (there is no first prediction to draw from).
+    Boundary-weighted loss: ``sampler=dict(type='EdgeBandPixelWeights')``.
     Adapted ideas: DDP (Ji et al., ICCV 2023: backbone once, few steps),
     DDPS (categorical diffusion on the first prediction).
 
@@ -78,6 +83,9 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
         if num_inference_steps < 0:
             raise ValueError('num_inference_steps must be >= 0, got '
                              f'{num_inference_steps}')
+        if num_inference_steps > num_timesteps:
+            raise ValueError(f'num_inference_steps ({num_inference_steps}) '
+                             f'must be <= num_timesteps ({num_timesteps})')
         self.num_timesteps = num_timesteps
         self.feature_noise_scale = feature_noise_scale
         self.edge_gain = edge_gain
@@ -133,12 +141,39 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
     def _features(self, inputs: List[Tensor]) -> Tensor:
         return self.feature_proj(self._transform_inputs(inputs))
 
-    def _inference_steps(self) -> List[int]:
-        """Steps visited at inference, from ``start_step`` down to 0."""
+    def _inference_steps(self, start: int) -> List[int]:
+        """Steps visited at inference, from ``start`` down to 0."""
         k = self.num_inference_steps
         if k == 0:
-            return [self.start_step]
-        return [round(self.start_step * (k - i) / k) for i in range(k + 1)]
+            return [start]
+        return [round(start * (k - i) / k) for i in range(k + 1)]
+
+    def _denoise_from(self, feats: Tensor, probs: Tensor, start: int,
+                      q: Optional[Tensor]) -> Tensor:
+        """K steps from the soft mask ``probs`` (B, K, h, w) at ``start``;
+        returns the last clean-mask logits."""
+        steps = self._inference_steps(start)
+        b = feats.shape[0]
+        logits = None
+        for t, t_prev in zip(steps[:-1], steps[1:]):
+            t_vec = feats.new_full((b, ), t, dtype=torch.long)
+            logits = self.denoise(feats, probs, t_vec)
+            probs = reverse_step(
+                logits.softmax(dim=1),
+                feats.new_full((b, ), t_prev, dtype=torch.long),
+                self.flip_rate, q)
+        return logits
+
+    def generate(self, feats: Tensor) -> Tensor:
+        """Stand-alone inference: (B, C, h, w) projected features ->
+        (B, K, h, w) logits, denoised from the uniform mask at step T."""
+        if self.num_inference_steps == 0:
+            raise ValueError('EdgeAwareMixDiffusionHead alone (no previous '
+                             'head) needs num_inference_steps >= 1')
+        b, _, h, w = feats.shape
+        uniform = feats.new_full((b, self.num_classes, h, w),
+                                 1.0 / self.num_classes)
+        return self._denoise_from(feats, uniform, self.num_timesteps, None)
 
     def refine(self, first_logits: Tensor, feats: Tensor) -> Tensor:
         """K denoising steps from a first prediction.
@@ -160,28 +195,37 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
             return first
         probs = first.softmax(dim=1)
         q = probs if self.flip_source == 'prediction' else None
-        steps = self._inference_steps()
-        b = feats.shape[0]
-        logits = first
-        for t, t_prev in zip(steps[:-1], steps[1:]):
-            t_vec = feats.new_full((b, ), t, dtype=torch.long)
-            logits = self.denoise(feats, probs, t_vec)
-            probs = reverse_step(
-                logits.softmax(dim=1),
-                feats.new_full((b, ), t_prev, dtype=torch.long),
-                self.flip_rate, q)
-        return logits
+        return self._denoise_from(feats, probs, self.start_step, q)
 
-    def forward(self, inputs: List[Tensor], prev_output: Tensor) -> Tensor:
+    def forward(self,
+                inputs: List[Tensor],
+                prev_output: Optional[Tensor] = None) -> Tensor:
         """Refined logits (B, K, h, w) from features and the previous head's
-        logits; with K = 0 exactly ``prev_output``."""
+        logits (with K = 0 exactly ``prev_output``); without a previous
+        head, logits generated from the features alone."""
+        if prev_output is None:
+            return self.generate(self._features(inputs))
         if self.num_inference_steps == 0:
             return prev_output
         return self.refine(prev_output, self._features(inputs))
 
-    def loss(self, inputs: List[Tensor], prev_output: Tensor,
-             batch_data_samples: list, train_cfg) -> dict:
-        """Denoising loss on the labels of ``batch_data_samples``."""
+    @staticmethod
+    def _split_args(args: tuple, n: int) -> tuple:
+        """(prev_output, *rest): cascade calls pass ``prev_output`` first,
+        stand-alone calls (``EncoderDecoder``) do not."""
+        return args if len(args) == n + 1 else (None, ) + tuple(args)
+
+    def predict(self, inputs: List[Tensor], *args) -> Tensor:
+        """``predict(inputs, [prev_output,] batch_img_metas, test_cfg)``:
+        logits resized to the input image size."""
+        prev_output, batch_img_metas, _ = self._split_args(args, 2)
+        return self.predict_by_feat(
+            self.forward(inputs, prev_output), batch_img_metas)
+
+    def loss(self, inputs: List[Tensor], *args) -> dict:
+        """``loss(inputs, [prev_output,] batch_data_samples, train_cfg)``:
+        denoising loss on the labels of ``batch_data_samples``."""
+        prev_output, batch_data_samples, _ = self._split_args(args, 2)
         feats = self._features(inputs)  # (B, C, h, w)
         labels = self._stack_batch_gt(batch_data_samples)  # (B, 1, H, W)
         labels = F.interpolate(
@@ -191,7 +235,7 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
         t = torch.randint(
             1, self.num_timesteps + 1, (b, ), device=labels.device)
         q = None
-        if self.flip_source == 'prediction':
+        if self.flip_source == 'prediction' and prev_output is not None:
             q = resize(
                 prev_output.detach(),
                 size=feats.shape[2:],

@@ -69,9 +69,9 @@ def test_shapes_and_zero_steps_keep_the_first_prediction():
     assert head(feats, torch.randn(2, 2, 8, 12)).shape == (2, 2, 16, 24)
     head.num_inference_steps = 0
     assert torch.equal(head(feats, first), first)
-    assert head._inference_steps() == [10]
+    assert head._inference_steps(head.start_step) == [10]
     head.num_inference_steps = 3
-    assert head._inference_steps() == [10, 7, 3, 0]
+    assert head._inference_steps(head.start_step) == [10, 7, 3, 0]
 
 
 def test_loss_has_gradients_for_the_head():
@@ -158,3 +158,77 @@ def test_cascade_with_deeplabv3plus_trains_and_predicts():
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         _head(**kwargs)
+
+
+def test_alone_in_encoder_decoder_trains_and_predicts():
+    norm = dict(type='BN')
+    model = MODELS.build(
+        dict(
+            type='EncoderDecoder',
+            data_preprocessor=dict(
+                type='SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3),
+            backbone=dict(type='EfficientNetLite0', norm_cfg=norm),
+            decode_head=dict(
+                type='EdgeAwareMixDiffusionHead',
+                in_channels=24,
+                in_index=0,
+                channels=16,
+                num_classes=3,
+                norm_cfg=norm,
+                flip_source='prediction',  # falls back to uniform alone
+                num_inference_steps=2),
+            train_cfg=ConfigDict(),
+            test_cfg=ConfigDict(mode='whole')))
+    x = torch.rand(2, 3, 64, 64)
+    labels = torch.randint(0, 3, (2, 64, 64))
+    losses = model.loss(x, _samples(labels))
+    losses['decode.loss_ce'].backward()
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(x, _samples(labels))
+        tensor = model(x, mode='tensor')
+    assert out[0].pred_sem_seg.shape == (64, 64)
+    assert tensor.shape == (2, 3, 16, 16)
+
+
+def test_alone_learns_to_segment_noisy_squares():
+    """Denoising from the uniform mask at step T is a segmentation head:
+    trained alone, it finds the squares in noisy features."""
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    head = _head(num_inference_steps=2)
+    opt = torch.optim.Adam(head.parameters(), lr=1e-2)
+    for _ in range(120):
+        labels = _squares(8, generator=g)
+        feats, _ = _toy_batch(labels, g)
+        loss = head.loss(feats, _samples(labels), None)['loss_ce']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    head.eval()
+    labels = _squares(16, generator=g)
+    feats, _ = _toy_batch(labels, g)
+    with torch.no_grad():
+        pred = head.forward(feats).argmax(1)
+    inter = ((pred == 1) & (labels == 1)).sum()
+    union = ((pred == 1) | (labels == 1)).sum()
+    assert inter / union > 0.7
+    with pytest.raises(ValueError, match='alone'):
+        _head(num_inference_steps=0).forward(feats)
+
+
+def test_edge_band_pixel_weights_weight_the_loss():
+    torch.manual_seed(0)
+    head = _head(
+        sampler=dict(type='EdgeBandPixelWeights', weight=3.0, width=1))
+    labels = _squares(2)
+    labels[0, :4] = 255
+    logits = torch.randn(2, 2, 32, 32)
+    weights = head.sampler.sample(logits, labels[:, None])
+    band = edge_band(labels, 1)
+    assert torch.equal(weights, 1 + 3.0 * band.float())
+    assert weights.max() == 4 and weights.min() == 1
+    weighted = head.loss_by_feat(logits, _samples(labels))['loss_ce']
+    per_pixel = F.cross_entropy(
+        logits, labels, ignore_index=255, reduction='none')
+    assert torch.allclose(weighted, (per_pixel * weights).mean(), atol=1e-5)
