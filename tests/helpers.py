@@ -35,7 +35,7 @@ def tiny_synthetic_cfg(data_root: str,
     return cfg
 
 
-SEMI_SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'baselines',
+SEMI_SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',
                                  'meanteacher_effnetl0_synthetic.py')
 
 VILADIFF_SYNTHETIC_CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',

@@ -1,14 +1,18 @@
 import pytest
 from mmseg.registry import (DATA_SAMPLERS, DATASETS, HOOKS, LOOPS, MODELS,
-                            TRANSFORMS)
+                            TASK_UTILS, TRANSFORMS)
 
 import mmseg_viladiff
 
 COMPONENTS = {
-    MODELS: ('EfficientNetLite0', 'SemiEncoderDecoder',
-             'SemiSegDataPreProcessor', 'EdgeAwareMixDiffusionHead'),
+    MODELS:
+    ('EfficientNetLite0', 'SemiEncoderDecoder', 'SemiSegDataPreProcessor',
+     'EdgeAwareMixDiffusionHead', 'CaptionPromptor', 'VLFusionNeck',
+     'VLEncoderDecoder', 'VLCascadeEncoderDecoder', 'HFTextEncoder',
+     'OpenCLIPTextEncoder'),
     DATASETS: ('CamVidDataset', 'PartitionDataset', 'SyntheticShapesDataset'),
-    TRANSFORMS: ('MultiViewPack', 'StrongPhotometricAug'),
+    TRANSFORMS: ('MultiViewPack', 'StrongPhotometricAug', 'LoadCaption'),
+    TASK_UTILS: ('EdgeBandPixelWeights', ),
     DATA_SAMPLERS: ('LabeledUnlabeledSampler', ),
     HOOKS: ('SafeCheckpointHook', 'RandomStateHook', 'SemiMeanTeacherHook',
             'PredictionVisualizationHook'),

@@ -17,8 +17,8 @@ SYNTH_CONFIG = osp.join(REPO_ROOT,
                         'configs/baselines/deeplabv3p_effnetl0_synthetic.py')
 SEMI_CONFIG = osp.join(REPO_ROOT,
                        'configs/viladiff/meanteacher_effnetl0_synthetic.py')
-CAMVID_CONFIG = osp.join(REPO_ROOT,
-                         'configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py')
+CAMVID_CONFIG = osp.join(
+    REPO_ROOT, 'configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py')
 
 
 def _run(args, cwd, timeout=900, env=None):
@@ -38,8 +38,8 @@ def test_voc_config_without_data_fails_with_one_clear_message(tmp_path):
     assert "PascalVOCDataset" in proc.stderr
     assert "'data/VOCdevkit/VOC2012'" in proc.stderr
     assert 'voc_aug.py' in proc.stderr and 'make_splits.py' in proc.stderr
-    assert 'train_dataloader.dataset.dataset.datasets.0.data_root' in \
-        proc.stderr
+    assert 'train_dataloader.dataset.datasets.0.dataset.datasets.0.data_root' \
+        in proc.stderr
 
 
 def _synthetic_options(root):
