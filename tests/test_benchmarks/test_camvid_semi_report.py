@@ -1,0 +1,110 @@
+"""The CamVid ablation's report step, on fabricated result files (inputs of
+the report, not results), and a smoke run of one row (slow)."""
+import importlib.util
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from conftest import CAMVID_ROOT, REPO_ROOT
+
+SCRIPT = osp.join(REPO_ROOT, 'benchmarks', 'camvid_semi.py')
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location('camvid_semi', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fake_result(row, seed, val, test, iters=100):
+    return dict(
+        benchmark='camvid_semi',
+        row=row,
+        method=row,
+        seed=seed,
+        iters=iters,
+        val_interval=50,
+        val_curve=[[50, val - 5], [100, val]],
+        best_val=dict(iteration=100, mIoU=val),
+        test=dict(mIoU=test, per_class_iou=dict(sky=test + 10, road=test)),
+        wall_time_s=dict(total=600.0),
+        machine=dict(cpu='test cpu', cores=2),
+        torch='2.x',
+        git=dict(commit='abc'),
+        date='2026-11-22T10:00:00',
+        command='python benchmarks/camvid_semi.py run')
+
+
+def test_report_means_spreads_and_plot(tmp_path):
+    module = load_script()
+    folder = tmp_path / 'camvid_semi'
+    folder.mkdir()
+    results = [('supervised', 0, 40.0, 38.0), ('supervised', 1, 42.0, 40.0),
+               ('meanteacher', 0, 48.0, 45.0), ('meanteacher', 1, 50.0, 47.0)]
+    for row, seed, val, test in results:
+        with open(folder / f'{row}_seed{seed}.json', 'w') as f:
+            json.dump(fake_result(row, seed, val, test), f)
+    text = module.report(
+        module.parse_args(['report', '--results-dir',
+                           str(tmp_path)]))
+    lines = {
+        ln.split('|')[2].strip(): ln
+        for ln in text.splitlines()
+        if ln.startswith('| ') and '`' in ln.split('|')[2]
+    }
+    # mean ± half-range over the two seeds; delta of the test means
+    assert '41.00 ± 1.00' in lines['`supervised`']  # val
+    assert '39.00 ± 1.00' in lines['`supervised`']  # test
+    assert '46.00 ± 1.00' in lines['`meanteacher`']
+    assert '+7.00' in lines['`meanteacher`']
+    assert '56.0 ± 1.0' in text  # per-class sky of mean teacher
+    assert (tmp_path / 'camvid_semi.md').read_text() == text
+    assert (tmp_path / 'camvid_semi_val_curves.png').stat().st_size > 1000
+
+
+def test_report_without_results_is_a_clear_error(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, SCRIPT, 'report', '--results-dir',
+         str(tmp_path)],
+        capture_output=True,
+        text=True)
+    assert proc.returncode == 1 and 'run ROW --seed S' in proc.stderr
+
+
+def test_caption_rows_need_the_supervised_row(tmp_path):
+    proc = subprocess.run([
+        sys.executable, SCRIPT, 'run', 'viladiff', '--seed', '7',
+        '--results-dir',
+        str(tmp_path), '--work-dir',
+        str(tmp_path / 'w'), '--caption-file',
+        str(tmp_path / 'c.jsonl')
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT)
+    assert proc.returncode == 1
+    assert 'supervised' in proc.stderr and 'Traceback' not in proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not osp.isdir(CAMVID_ROOT), reason='CamVid not here')
+def test_supervised_row_smoke(tmp_path):
+    proc = subprocess.run([
+        sys.executable, SCRIPT, 'run', 'supervised', '--iters', '4',
+        '--val-interval', '2', '--num-workers', '0', '--results-dir',
+        str(tmp_path), '--work-dir',
+        str(tmp_path / 'w')
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(tmp_path / 'camvid_semi' / 'supervised_seed0.json') as f:
+        result = json.load(f)
+    assert [i for i, _ in result['val_curve']] == [2, 4]
+    assert result['best_val']['iteration'] in (2, 4)
+    assert 0 <= result['test']['mIoU'] <= 100
+    assert len(result['test']['per_class_iou']) == 11
