@@ -225,7 +225,10 @@ def time_parts(model, optim_wrapper, data: dict) -> Dict[str, float]:
 def measure_steps(model, optim_wrapper, warmup: int,
                   repeats: int) -> Dict[str, float]:
     """Median seconds of the full step and of each part: each round runs a
-    full step and a split step (on the same batch), in alternating order."""
+    full step and a split step (on the same batch), in alternating order.
+    ``round_ratio``: the median over rounds of step / sum of parts, which
+    pairs measurements taken seconds apart (robust to load that changes
+    during the run)."""
     rows: Dict[str, List[float]] = {}
     for i in range(warmup + repeats):
         full_data, split_data = make_batch(i), make_batch(i)
@@ -242,6 +245,8 @@ def measure_steps(model, optim_wrapper, warmup: int,
         if i < warmup:
             continue
         rows.setdefault('step', []).append(step)
+        rows.setdefault('round_ratio',
+                        []).append(step / sum(parts[k] for k in PARTS))
         for key, value in parts.items():
             rows.setdefault(key, []).append(value)
     return {key: statistics.median(values) for key, values in rows.items()}
@@ -339,8 +344,10 @@ def table(steps: Dict[str, Dict[str, float]], memory: Dict[str, dict],
         lines.append(row(f'part: {label} (ms)', ms(key)))
     lines += [
         row('sum of parts (ms)', lambda n: f'{1e3 * parts_sum(n):.1f}'),
-        row('**step / sum of parts**',
+        row('**step / sum of parts** (medians above)',
             lambda n: f'**{steps[n]["step"] / parts_sum(n):.3f}x**'),
+        row('step / sum of parts, median of per-round ratios',
+            lambda n: f'{steps[n]["round_ratio"]:.3f}x'),
         row('EMA teacher update after the step (ms, not in the step)',
             ms('ema')),
         row('resident memory, model + optimizer built (MiB)',
