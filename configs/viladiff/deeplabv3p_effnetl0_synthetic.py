@@ -3,7 +3,7 @@
 # MiniLM, VLFusionNeck) and the diffusion refinement head.
 _base_ = [
     './meanteacher_effnetl0_synthetic.py',
-    '../_base_/models/vl_path_effnetl0.py',
+    '../_base_/models/vl_path_effnetl0.py', '../_base_/datasets/captions.py',
     '../_base_/models/diffusion_head_effnetl0.py'
 ]
 num_classes = 4

@@ -8,7 +8,7 @@
 # writes `caption_file` (see README, "Captions").
 _base_ = [
     './meanteacher_effnetl0_camvid_1-8.py',
-    '../_base_/models/vl_path_effnetl0.py'
+    '../_base_/models/vl_path_effnetl0.py', '../_base_/datasets/captions.py'
 ]
 
 caption_file = 'work_dirs/captions/camvid_template.jsonl'

@@ -4,7 +4,7 @@
 # frozen CLIP ViT-B/16 text encoder, and VLFusionNeck on the two deepest
 # (stride-8, dilated) ResNet levels; a distilled vision-only path serves
 # text-free inference.
-_base_ = './meanteacher_r101_voc_1-16.py'
+_base_ = ['./meanteacher_r101_voc_1-16.py', '../_base_/datasets/captions.py']
 
 data_root = 'data/VOCdevkit/VOC2012'
 load_caption = dict(
@@ -12,10 +12,7 @@ load_caption = dict(
     cache_file='captions.jsonl',
     data_root=data_root,
     on_missing='error')
-caption_meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
-                     'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-                     'reduce_zero_label', 'caption')
-pack = dict(type='PackSegInputs', meta_keys=caption_meta_keys)
+pack = dict(type='PackSegInputs', meta_keys=_base_.caption_meta_keys)
 model = dict(
     segmentor=dict(
         type='VLEncoderDecoder',

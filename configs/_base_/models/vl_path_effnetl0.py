@@ -23,7 +23,3 @@ vl_neck = dict(
     caption_dropout=0.2,
     align_weight=0.5,
     distill_weight=1.0)
-# PackSegInputs' default meta keys plus the caption (LoadCaption)
-caption_meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
-                     'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-                     'reduce_zero_label', 'caption')
