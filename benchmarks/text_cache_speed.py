@@ -17,6 +17,7 @@ template-style sentences over random CamVid class subsets, all different.
     python benchmarks/text_cache_speed.py [--repeats 20] [--threads N]
 """
 import argparse
+import importlib.util
 import os.path as osp
 import random
 import statistics
@@ -25,9 +26,7 @@ import time
 
 import torch
 from mmengine.config import Config
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 from mmseg.utils import register_all_modules
 
 from mmseg_viladiff.text import TextEmbeddingCache, get_vocabulary
@@ -51,19 +50,14 @@ def make_captions(n: int, seed: int = 0) -> list:
 
 
 def samples(captions, labels=True):
-    out = []
-    for caption in captions:
-        s = SegDataSample(
-            metainfo=dict(
-                img_shape=(CROP, CROP),
-                pad_shape=(CROP, CROP),
-                ori_shape=(CROP, CROP),
-                caption=caption))
-        if labels:
-            s.gt_sem_seg = PixelData(
-                data=torch.randint(0, 11, (1, CROP, CROP)))
-        out.append(s)
-    return out
+    """Data samples of the training shapes (shared with the step
+    benchmark)."""
+    spec = importlib.util.spec_from_file_location(
+        'train_step_speed', osp.join(ROOT, 'benchmarks',
+                                     'train_step_speed.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._samples(captions, seed=0, labels=labels)
 
 
 def median(fn, repeats: int, warmup: int = 2) -> float:
