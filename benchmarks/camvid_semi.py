@@ -51,7 +51,7 @@ given; an interrupted generation resumes.
 
 ``report`` reads every result JSON and writes
 ``benchmarks/results/camvid_semi.md`` (mean +- half-range over seeds, and
-per-class test IoU) and ``benchmarks/results/camvid_semi_val_curves.png``.
+per-class test IoU) and ``docs/figures/camvid_semi_val_curves.png``.
 
 Default budget: 2800 iterations (``DEFAULT_ITERS``), validation every 350,
 for every row. Derived from two short runs of the slowest row, the full
@@ -85,6 +85,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS_DIR = osp.join(ROOT, 'benchmarks', 'results')
 WORK_ROOT = osp.join(ROOT, 'benchmarks', 'work_dirs')
+FIGURE_DIR = osp.join(ROOT, 'docs', 'figures')
 BENCHMARK = 'camvid_semi'
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
 TEST = osp.join(ROOT, 'tools', 'test.py')
@@ -702,8 +703,9 @@ def report(args) -> str:
             f'no results in {osp.join(args.results_dir, BENCHMARK)}: run '
             '`python benchmarks/camvid_semi.py run ROW --seed S` first')
     md_path = osp.join(args.results_dir, f'{BENCHMARK}.md')
-    png_path = osp.join(args.results_dir, f'{BENCHMARK}_val_curves.png')
-    text = markdown_report(results, osp.basename(png_path))
+    os.makedirs(args.figure_dir, exist_ok=True)
+    png_path = osp.join(args.figure_dir, f'{BENCHMARK}_val_curves.png')
+    text = markdown_report(results, osp.relpath(png_path, args.results_dir))
     with open(md_path, 'w') as f:
         f.write(text)
     plot_curves(results, png_path)
@@ -762,8 +764,12 @@ def parse_args(argv=None):
     p.add_argument(
         '--results-dir',
         default=RESULTS_DIR,
-        help='folder holding camvid_semi/*.json; camvid_semi.md and '
-        'camvid_semi_val_curves.png are written there')
+        help='folder holding camvid_semi/*.json; camvid_semi.md is '
+        'written there')
+    p.add_argument(
+        '--figure-dir',
+        default=FIGURE_DIR,
+        help='where camvid_semi_val_curves.png goes (default docs/figures)')
     args = parser.parse_args(argv)
     if args.command == 'run':
         if args.iters < 1:

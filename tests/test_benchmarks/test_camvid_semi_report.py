@@ -48,8 +48,11 @@ def test_report_means_spreads_and_plot(tmp_path):
         with open(folder / f'{row}_seed{seed}.json', 'w') as f:
             json.dump(fake_result(row, seed, val, test), f)
     text = module.report(
-        module.parse_args(['report', '--results-dir',
-                           str(tmp_path)]))
+        module.parse_args([
+            'report', '--results-dir',
+            str(tmp_path), '--figure-dir',
+            str(tmp_path / 'fig')
+        ]))
     lines = {
         ln.split('|')[2].strip(): ln
         for ln in text.splitlines()
@@ -62,7 +65,9 @@ def test_report_means_spreads_and_plot(tmp_path):
     assert '+7.00' in lines['`meanteacher`']
     assert '56.0 ± 1.0' in text  # per-class sky of mean teacher
     assert (tmp_path / 'camvid_semi.md').read_text() == text
-    assert (tmp_path / 'camvid_semi_val_curves.png').stat().st_size > 1000
+    assert '](fig/camvid_semi_val_curves.png)' in text
+    assert (tmp_path / 'fig' /
+            'camvid_semi_val_curves.png').stat().st_size > 1000
 
 
 def test_report_without_results_is_a_clear_error(tmp_path):
