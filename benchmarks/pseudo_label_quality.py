@@ -1,0 +1,425 @@
+"""Where the semi-supervised gain goes: quality and coverage of the
+teacher's pseudo labels on CamVid 1/8's 322 unlabeled images.
+
+For each semi-supervised row of ``benchmarks/camvid_semi.py`` already run,
+this loads the row's dumped config and best checkpoint, lets the EMA teacher
+label every unlabeled training image as it does in training (the weak view,
+here the whole image at the test resolution, 320x240; captions read as in
+training for rows with the VL path) and compares the pseudo labels with the
+images' true labels, which training never reads. For cascade rows (with the
+diffusion head) it measures the pseudo labels before and after refinement.
+
+Per row and threshold tau it reports:
+
+- coverage: share of labeled pixels whose teacher confidence is >= tau (the
+  pixels that get a pseudo label in the unsupervised loss);
+- precision: share of those pseudo labels that are correct;
+- per class c, at the config's threshold: the share of class c's pixels
+  that receive a correct confident pseudo label (the training signal a class
+  gets from unlabeled images), and the precision of pseudo labels of c.
+
+Usage (after ``camvid_semi.py run ROW --seed S``)::
+
+    python benchmarks/pseudo_label_quality.py meanteacher viladiff --seed 0
+    python benchmarks/pseudo_label_quality.py --report   # table from JSON
+
+Writes ``benchmarks/results/pseudo_labels/ROW_seedS.json`` per row and
+``benchmarks/results/pseudo_labels.md`` from every JSON there.
+"""
+import argparse
+import copy
+import datetime
+import glob
+import json
+import os
+import os.path as osp
+import sys
+import time
+from typing import List, Optional, Sequence
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import camvid_semi as bench  # noqa: E402
+
+BENCHMARK = 'pseudo_labels'
+#: thresholds reported besides the config's own
+THRESHOLDS = (0.95, 0.9, 0.8, 0.7, 0.5, 0.0)
+
+
+def find_unlabeled(node) -> Optional[dict]:
+    """The first ``PartitionDataset`` with ``with_label=False`` in a config
+    (sub)tree, or None."""
+    if isinstance(node, dict):
+        if node.get('type') == 'PartitionDataset' and \
+                node.get('with_label') is False:
+            return node
+        children = node.values()
+    elif isinstance(node, (list, tuple)):
+        children = node
+    else:
+        return None
+    for child in children:
+        found = find_unlabeled(child)
+        if found is not None:
+            return found
+    return None
+
+
+def unlabeled_eval_dataset(cfg) -> dict:
+    """The run's unlabeled partition, with labels, through the test
+    pipeline (resize to the test scale, load labels and captions)."""
+    unlabeled = find_unlabeled(cfg.train_dataloader.dataset.to_dict())
+    if unlabeled is None:
+        raise bench.BenchmarkError(
+            f'{cfg.filename}: no unlabeled PartitionDataset '
+            '(with_label=False) in train_dataloader; is this a '
+            'semi-supervised row?')
+    dataset = copy.deepcopy(unlabeled)
+    dataset['with_label'] = True  # diagnosis only: never a training input
+    pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+    dataset['dataset']['pipeline'] = pipeline
+    return dataset
+
+
+class Counts:
+    """Pixel counts of pseudo labels vs true labels, per class and
+    threshold.
+
+    Args:
+        num_classes (int): K.
+        thresholds (Sequence[float]): the confidence thresholds T.
+    """
+
+    def __init__(self, num_classes: int, thresholds: Sequence[float]):
+        import torch
+        self.thresholds = list(thresholds)
+        n = len(self.thresholds)
+        self.gt = torch.zeros(num_classes, dtype=torch.long)
+        # (T, K): confident pixels predicted c / correct confident c
+        self.pred = torch.zeros(n, num_classes, dtype=torch.long)
+        self.correct = torch.zeros(n, num_classes, dtype=torch.long)
+        self.union_all = torch.zeros(num_classes, dtype=torch.long)
+
+    def add(self, confidence, labels, gt, ignore_index: int = 255) -> None:
+        """Add one batch: confidence (B, H, W) float, labels and gt
+        (B, H, W) long."""
+        import torch
+        k = self.gt.numel()
+        valid = gt != ignore_index
+        conf, pred, true = confidence[valid], labels[valid], gt[valid]
+        self.gt += torch.bincount(true, minlength=k)
+        hit = pred == true
+        for i, tau in enumerate(self.thresholds):
+            keep = conf >= tau
+            self.pred[i] += torch.bincount(pred[keep], minlength=k)
+            self.correct[i] += torch.bincount(pred[keep & hit], minlength=k)
+        self.union_all += torch.bincount(pred, minlength=k) + \
+            torch.bincount(true, minlength=k) - \
+            torch.bincount(pred[hit], minlength=k)
+
+    def summary(self, classes: Sequence[str]) -> dict:
+        """Coverage and precision per threshold, pseudo-label mIoU (all
+        pixels), and per class and threshold the signal and precision."""
+        total = int(self.gt.sum())
+        per_tau = []
+        for i, tau in enumerate(self.thresholds):
+            covered, correct = int(self.pred[i].sum()), \
+                int(self.correct[i].sum())
+            per_tau.append(
+                dict(
+                    threshold=tau,
+                    coverage=100 * covered / max(total, 1),
+                    precision=100 * correct / max(covered, 1),
+                    correct_share=100 * correct / max(total, 1)))
+        i_all = self.thresholds.index(0.0)
+        iou = self.correct[i_all].double() / self.union_all.clamp(min=1)
+        seen = self.union_all > 0
+        per_class = {}
+        for c, name in enumerate(classes):
+            gt_c = int(self.gt[c])
+            by_tau = []
+            for i, tau in enumerate(self.thresholds):
+                pred_c, correct_c = int(self.pred[i, c]), \
+                    int(self.correct[i, c])
+                by_tau.append(
+                    dict(
+                        threshold=tau,
+                        signal=100 * correct_c / gt_c if gt_c else None,
+                        precision=100 * correct_c /
+                        pred_c if pred_c else None))
+            per_class[name] = dict(pixels=gt_c, by_threshold=by_tau)
+        return dict(
+            pixels=total,
+            pixel_acc=100 * int(self.correct[i_all].sum()) / max(total, 1),
+            miou=100 * float(iou[seen].mean()) if seen.any() else None,
+            thresholds=per_tau,
+            per_class=per_class)
+
+
+def evaluate(row: str, seed: int, thresholds: Sequence[float],
+             work_dir: Optional[str]) -> dict:
+    """Pseudo-label statistics of one run's best checkpoint (teacher)."""
+    import torch
+    import torch.nn.functional as F
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import DATASETS, MODELS
+
+    import mmseg_viladiff  # noqa: F401  (registers modules, safe globals)
+    from mmseg_viladiff.utils.constants import IGNORE_INDEX
+
+    if not bench.ROWS[row].semi:
+        raise bench.BenchmarkError(
+            f'{row} is not a semi-supervised row: it has no pseudo labels')
+    work_dir = osp.abspath(work_dir or bench.default_work_dir(row, seed))
+    dumped = osp.join(work_dir, f'{row}_seed{seed}.py')
+    if not osp.isfile(dumped):
+        raise bench.BenchmarkError(
+            f'{dumped} not found: run `python benchmarks/camvid_semi.py run '
+            f'{row} --seed {seed}` first')
+    ckpt, best_iter = bench.best_checkpoint(work_dir)
+    cfg = Config.fromfile(dumped)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cwd = os.getcwd()
+    os.chdir(bench.ROOT)  # the dumped config's data paths are relative
+    try:
+        dataset = DATASETS.build(unlabeled_eval_dataset(cfg))
+        model = MODELS.build(cfg.model)
+    finally:
+        os.chdir(cwd)
+    load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
+    model.eval()
+    semi_cfg = model.semi_train_cfg
+    if semi_cfg['threshold_mode'] != 'fixed':
+        raise bench.BenchmarkError(
+            f'{dumped}: threshold_mode {semi_cfg["threshold_mode"]!r}; this '
+            'benchmark reports fixed thresholds only')
+    threshold = semi_cfg['threshold']
+    thresholds = sorted(set(thresholds) | {threshold, 0.0}, reverse=True)
+    variants = [False, True] if semi_cfg['refine_pseudo_labels'] else [False]
+    counts = {v: Counts(model.num_classes, thresholds) for v in variants}
+    start = time.perf_counter()
+    with torch.no_grad():
+        for i in range(len(dataset)):
+            data = model.data_preprocessor(pseudo_collate([dataset[i]]), False)
+            inputs, samples = data['inputs'], data['data_samples']
+            gt = torch.stack([s.gt_sem_seg.data[0] for s in samples])
+            for refined in variants:
+                # scored at the labels' resolution, as mmseg's evaluation
+                logits = F.interpolate(
+                    model.teacher_logits(inputs, samples, refined=refined),
+                    size=gt.shape[-2:],
+                    mode='bilinear',
+                    align_corners=False)
+                confidence, labels = logits.softmax(1).max(1)
+                counts[refined].add(confidence, labels, gt, IGNORE_INDEX)
+    seconds = time.perf_counter() - start
+    classes = list(dataset.metainfo['classes'])
+    return dict(
+        benchmark=BENCHMARK,
+        row=row,
+        method=bench.ROWS[row].label,
+        seed=seed,
+        config_dump=dumped,
+        checkpoint=ckpt,
+        checkpoint_iter=best_iter,
+        images=len(dataset),
+        config_threshold=threshold,
+        teacher_text_mode=semi_cfg['teacher_text_mode'],
+        trained_with_refinement=semi_cfg['refine_pseudo_labels'],
+        first_head=counts[False].summary(classes),
+        refined=counts[True].summary(classes) if True in counts else None,
+        seconds=seconds,
+        machine=bench.machine_info(),
+        date=datetime.datetime.now().astimezone().isoformat(
+            timespec='seconds'),
+        git=bench.git_commit(),
+    )
+
+
+def fmt(value: Optional[float], digits: int = 1) -> str:
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def variants_of(result: dict) -> List[tuple]:
+    """(label, summary) of a result's pseudo-label variants."""
+    out = [('first head' if result['refined'] else 'teacher',
+            result['first_head'])]
+    if result['refined']:
+        out.append(('refined (diffusion)', result['refined']))
+    return out
+
+
+def class_table(results: Sequence[dict], tau: float) -> List[str]:
+    """Per-class signal / precision at threshold ``tau``: one line per
+    class, one column per run and pseudo-label variant."""
+    first = results[0]['first_head']
+    columns = [(r, label, s) for r in results for label, s in variants_of(r)]
+    lines = [
+        '| class | share (%) | ' +
+        ' | '.join(f'`{r["row"]}` s{r["seed"]} {label}'
+                   for r, label, _ in columns) + ' |',
+        '| --- | ---: |' + ' ---: |' * len(columns)
+    ]
+    for name, info in first['per_class'].items():
+        cells = []
+        for _, _, s in columns:
+            by_tau = {
+                t['threshold']: t
+                for t in s['per_class'][name]['by_threshold']
+            }
+            t = by_tau.get(tau)
+            cells.append('-' if t is None else
+                         f'{fmt(t["signal"])} / {fmt(t["precision"])}')
+        share = 100 * info['pixels'] / max(first['pixels'], 1)
+        lines.append(f'| {name} | {fmt(share)} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def markdown_report(results: Sequence[dict]) -> str:
+    """Overall, per-threshold and per-class tables of all results."""
+    lines = [
+        '# Pseudo labels on CamVid 1/8\'s unlabeled images', '',
+        'Written by `python benchmarks/pseudo_label_quality.py` from '
+        '`benchmarks/results/pseudo_labels/*.json`. The EMA teacher of each '
+        'run\'s best-val checkpoint labels the 322 unlabeled training images '
+        '(whole image at 320x240, as the weak view; captions as in '
+        'training); their true labels, never read in training, score it at '
+        'the labels\' resolution.', '',
+        '| row | seed | ckpt iter | pseudo labels | pixel acc | mIoU |',
+        '| --- | ---: | ---: | --- | ---: | ---: |'
+    ]
+    for r in results:
+        for label, s in variants_of(r):
+            lines.append(f'| `{r["row"]}` | {r["seed"]} | '
+                         f'{r["checkpoint_iter"]} | {label} | '
+                         f'{fmt(s["pixel_acc"])} | {fmt(s["miou"])} |')
+    lines += [
+        '', '## Coverage and precision per threshold', '',
+        'coverage: % of labeled pixels with teacher confidence >= tau (they '
+        'get a pseudo label in the unsupervised loss); precision: % of those '
+        'pseudo labels that are correct; correct: % of all pixels that get a '
+        'correct pseudo label.', '',
+        '| row | seed | pseudo labels | tau | coverage | precision | '
+        'correct |', '| --- | ---: | --- | ---: | ---: | ---: | ---: |'
+    ]
+    for r in results:
+        for label, s in variants_of(r):
+            for t in s['thresholds']:
+                mark = ' (config)' if t['threshold'] == \
+                    r['config_threshold'] else ''
+                lines.append(f'| `{r["row"]}` | {r["seed"]} | {label} | '
+                             f'{t["threshold"]:g}{mark} | '
+                             f'{fmt(t["coverage"])} | '
+                             f'{fmt(t["precision"])} | '
+                             f'{fmt(t["correct_share"])} |')
+    for tau in sorted(
+        {r['config_threshold']
+         for r in results} | {0.7}, reverse=True):
+        lines += [
+            '', f'## Per class at tau {tau:g}', '',
+            'signal / prec: % of the class\'s pixels that receive a correct '
+            'confident pseudo label / % of the class\'s confident pseudo '
+            'labels that are correct; share: % of the labeled pixels of the '
+            'unlabeled images.', ''
+        ] + class_table(results, tau)
+    dates = sorted({r['date'][:10] for r in results})
+    machine = results[0]['machine']
+    lines += [
+        '', f'- machine: {machine["cpu"]}, {machine["cores"]} cores; dates: '
+        f'{", ".join(dates)}', '- commits: ' +
+        ', '.join(sorted({str(r['git']['commit'])
+                          for r in results}))
+    ]
+    return '\n'.join(lines) + '\n'
+
+
+def load_results(results_dir: str) -> List[dict]:
+    order = list(bench.ROWS)
+    results = []
+    for path in glob.glob(osp.join(results_dir, BENCHMARK, '*.json')):
+        with open(path) as f:
+            data = json.load(f)
+        if data.get('benchmark') == BENCHMARK:
+            results.append(data)
+    return sorted(
+        results,
+        key=lambda r: (order.index(r['row'])
+                       if r['row'] in order else len(order), r['seed']))
+
+
+def write_report(results_dir: str) -> str:
+    results = load_results(results_dir)
+    if not results:
+        raise bench.BenchmarkError(
+            f'no results in {osp.join(results_dir, BENCHMARK)}: run '
+            '`python benchmarks/pseudo_label_quality.py ROW --seed S` first')
+    text = markdown_report(results)
+    path = osp.join(results_dir, f'{BENCHMARK}.md')
+    with open(path, 'w') as f:
+        f.write(text)
+    print(text)
+    print(f'[{BENCHMARK}] wrote {path}')
+    return text
+
+
+def parse_args(argv=None):
+    semi_rows = [r for r, spec in bench.ROWS.items() if spec.semi]
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog='See the module docstring for what is measured.')
+    parser.add_argument(
+        'rows',
+        nargs='*',
+        choices=semi_rows,
+        help='semi-supervised rows of camvid_semi.py to evaluate')
+    parser.add_argument('--seed', type=int, default=0, help='the runs\' seed')
+    parser.add_argument(
+        '--thresholds',
+        type=float,
+        nargs='+',
+        default=list(THRESHOLDS),
+        help='confidence thresholds to report (the config\'s is added)')
+    parser.add_argument(
+        '--work-dir',
+        help='work dir of the run (one row only; default '
+        'benchmarks/work_dirs/camvid_semi/ROW_seedS)')
+    parser.add_argument(
+        '--report',
+        action='store_true',
+        help='only rewrite the Markdown report from the JSON results')
+    parser.add_argument(
+        '--results-dir',
+        default=bench.RESULTS_DIR,
+        help='where pseudo_labels/*.json and pseudo_labels.md go')
+    args = parser.parse_args(argv)
+    if not args.rows and not args.report:
+        parser.error('name at least one row, or pass --report')
+    if args.work_dir and len(args.rows) != 1:
+        parser.error('--work-dir needs exactly one row')
+    if any(not 0 <= t <= 1 for t in args.thresholds):
+        parser.error('--thresholds must be in [0, 1]')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        for row in args.rows:
+            result = evaluate(row, args.seed, args.thresholds, args.work_dir)
+            out = osp.join(args.results_dir, BENCHMARK,
+                           f'{row}_seed{args.seed}.json')
+            os.makedirs(osp.dirname(out), exist_ok=True)
+            with open(out, 'w') as f:
+                json.dump(result, f, indent=1)
+            print(f'[{BENCHMARK}] {row} seed {args.seed}: '
+                  f'{result["seconds"]:.0f} s -> {out}')
+        write_report(args.results_dir)
+    except bench.BenchmarkError as e:
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
