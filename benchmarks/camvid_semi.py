@@ -547,20 +547,20 @@ def run(args) -> dict:
 
 # ---------------------------------------------------------------------------
 # the report step
-def load_results(results_dir: str) -> List[dict]:
-    """Every ``RESULTS_DIR/camvid_semi/*.json`` result, in row then seed
-    order (unknown rows last)."""
+def load_results(results_dir: str, benchmark: str = BENCHMARK) -> List[dict]:
+    """Every ``RESULTS_DIR/BENCHMARK/*.json`` result of ``benchmark``, in
+    row (``ROWS`` order, unknown rows last), iterations, then seed order."""
     results = []
-    for path in sorted(glob.glob(osp.join(results_dir, BENCHMARK, '*.json'))):
+    for path in sorted(glob.glob(osp.join(results_dir, benchmark, '*.json'))):
         with open(path) as f:
             data = json.load(f)
-        if data.get('benchmark') == BENCHMARK:
+        if data.get('benchmark') == benchmark:
             results.append(data)
     order = list(ROWS)
 
     def sort_key(r):
         return (order.index(r['row']) if r['row'] in order else len(order),
-                r['row'], r['iters'], r['seed'])
+                r['row'], r.get('iters', 0), r['seed'])
 
     return sorted(results, key=sort_key)
 

@@ -29,7 +29,6 @@ Writes ``benchmarks/results/pseudo_labels/ROW_seedS.json`` per row and
 import argparse
 import copy
 import datetime
-import glob
 import json
 import os
 import os.path as osp
@@ -335,22 +334,8 @@ def markdown_report(results: Sequence[dict]) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def load_results(results_dir: str) -> List[dict]:
-    order = list(bench.ROWS)
-    results = []
-    for path in glob.glob(osp.join(results_dir, BENCHMARK, '*.json')):
-        with open(path) as f:
-            data = json.load(f)
-        if data.get('benchmark') == BENCHMARK:
-            results.append(data)
-    return sorted(
-        results,
-        key=lambda r: (order.index(r['row'])
-                       if r['row'] in order else len(order), r['seed']))
-
-
 def write_report(results_dir: str) -> str:
-    results = load_results(results_dir)
+    results = bench.load_results(results_dir, BENCHMARK)
     if not results:
         raise bench.BenchmarkError(
             f'no results in {osp.join(results_dir, BENCHMARK)}: run '
