@@ -602,6 +602,37 @@ def summarize(group: Sequence[dict]) -> dict:
     return stats
 
 
+def paired_delta(group: Sequence[dict],
+                 base: Optional[Sequence[dict]]) -> Optional[dict]:
+    """Test mIoU of ``group`` minus that of ``base``, seed by seed.
+
+    Only the seeds both groups ran are paired; returns ``None`` when there
+    are none, else ``dict(delta=(mean, half-range), seeds=[...])``.
+    """
+    if not base:
+        return None
+    base_test = {r['seed']: r['test']['mIoU'] for r in base}
+    pairs = [(r['seed'], r['test']['mIoU'] - base_test[r['seed']])
+             for r in group if r['seed'] in base_test]
+    if not pairs:
+        return None
+    return dict(
+        delta=mean_spread(d for _, d in pairs),
+        seeds=sorted(s for s, _ in pairs))
+
+
+def fmt_delta(paired: Optional[dict], seeds: Sequence[int]) -> str:
+    """``+mean ± half-range``, naming the paired seeds when they are not all
+    of the row's ``seeds``; '-' without a pair."""
+    if paired is None:
+        return '-'
+    mean, spread = paired['delta']
+    text = f'{mean:+.2f} ± {spread:.2f}'
+    if paired['seeds'] != sorted(seeds):
+        text += f' (seed {", ".join(map(str, paired["seeds"]))})'
+    return text
+
+
 def fmt(pair: Optional[Tuple[float, float]], digits: int = 2) -> str:
     """``mean ± half-range`` (just the mean for one seed; '-' for None)."""
     if pair is None:
@@ -616,8 +647,8 @@ def _unique(results, get) -> str:
 
 def markdown_report(results: Sequence[dict], png_name: str) -> str:
     """The Markdown report of ``results`` (see :func:`report`)."""
-    summaries = [summarize(g) for g in group_results(results)]
-    sup = {s['iters']: s for s in summaries if s['row'] == 'supervised'}
+    groups = group_results(results)
+    bases = {(g[0]['row'], g[0]['iters']): g for g in groups}
     lines = [
         '# CamVid 1/8 semi-supervised ablation',
         '',
@@ -627,8 +658,9 @@ def markdown_report(results: Sequence[dict], png_name: str) -> str:
         'min) / 2) over the seeds listed. Val: 101 images, mIoU of the '
         'selected model (the EMA teacher for semi-supervised rows) at its '
         'best validation; test: 233 images, the best-val checkpoint. '
-        'Δ test: difference of the mean test mIoU to `supervised` at the '
-        'same iterations.',
+        'Δ test: test mIoU minus that of `supervised` (or `meanteacher`) '
+        'at the same iterations and seed, mean ± half-range over the seeds '
+        'both rows ran (named when not all of the row\'s seeds).',
         '',
         f'- machine: {_unique(results, lambda r: r["machine"]["cpu"])}, '
         f'{_unique(results, lambda r: r["machine"]["cores"])} cores',
@@ -637,16 +669,24 @@ def markdown_report(results: Sequence[dict], png_name: str) -> str:
         f'- dates: {_unique(results, lambda r: r["date"][:10])}',
         '',
         '| method | row | seeds | iters | best val mIoU | best val iter '
-        '| test mIoU | Δ test vs supervised | wall time (min) |',
-        '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+        '| test mIoU | Δ test vs supervised | Δ test vs mean teacher '
+        '| wall time (min) |',
+        '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ]
-    for s in summaries:
-        base = sup.get(s['iters'])
-        delta = f'{s["test"][0] - base["test"][0]:+.2f}' if base else '-'
+    summaries = []
+    for g in groups:
+        s = summarize(g)
+        summaries.append(s)
+        deltas = [
+            fmt_delta(
+                paired_delta(g, bases.get((base, s['iters']))), s['seeds'])
+            for base in ('supervised', 'meanteacher')
+        ]
         lines.append(f'| {s["method"]} | `{s["row"]}` | '
                      f'{", ".join(map(str, s["seeds"]))} | {s["iters"]} | '
                      f'{fmt(s["best_val"])} | {fmt(s["best_iter"], 0)} | '
-                     f'{fmt(s["test"])} | {delta} | {fmt(s["minutes"], 1)} |')
+                     f'{fmt(s["test"])} | {" | ".join(deltas)} | '
+                     f'{fmt(s["minutes"], 1)} |')
     classes = list(summaries[0]['per_class']) if summaries else []
     lines += [
         '',

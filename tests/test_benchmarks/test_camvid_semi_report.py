@@ -43,7 +43,9 @@ def test_report_means_spreads_and_plot(tmp_path):
     folder = tmp_path / 'camvid_semi'
     folder.mkdir()
     results = [('supervised', 0, 40.0, 38.0), ('supervised', 1, 42.0, 40.0),
-               ('meanteacher', 0, 48.0, 45.0), ('meanteacher', 1, 50.0, 47.0)]
+               ('meanteacher', 0, 48.0, 45.0), ('meanteacher', 1, 50.0, 48.0),
+               ('meanteacher-tau0.8', 0, 49.0, 46.5),
+               ('meanteacher-tau0.8', 2, 49.0, 50.0)]
     for row, seed, val, test in results:
         with open(folder / f'{row}_seed{seed}.json', 'w') as f:
             json.dump(fake_result(row, seed, val, test), f)
@@ -58,12 +60,18 @@ def test_report_means_spreads_and_plot(tmp_path):
         for ln in text.splitlines()
         if ln.startswith('| ') and '`' in ln.split('|')[2]
     }
-    # mean ± half-range over the two seeds; delta of the test means
+    # mean ± half-range over the two seeds
     assert '41.00 ± 1.00' in lines['`supervised`']  # val
     assert '39.00 ± 1.00' in lines['`supervised`']  # test
-    assert '46.00 ± 1.00' in lines['`meanteacher`']
-    assert '+7.00' in lines['`meanteacher`']
-    assert '56.0 ± 1.0' in text  # per-class sky of mean teacher
+    assert '46.50 ± 1.50' in lines['`meanteacher`']
+    assert '56.5 ± 1.5' in text  # per-class sky of mean teacher
+    # deltas pair the seeds: +7 (seed 0) and +8 (seed 1)
+    assert '| +7.50 ± 0.50 | +0.00 ± 0.00 |' in lines['`meanteacher`']
+    assert '| -7.50 ± 0.50 |' in lines['`supervised`']
+    # seeds the baseline lacks are left out of the delta, which says so
+    assert '48.25 ± 1.75' in lines['`meanteacher-tau0.8`']
+    assert ('| +8.50 ± 0.00 (seed 0) | +1.50 ± 0.00 (seed 0) |'
+            in lines['`meanteacher-tau0.8`'])
     assert (tmp_path / 'camvid_semi.md').read_text() == text
     assert '](fig/camvid_semi_val_curves.png)' in text
     assert (tmp_path / 'fig' /
