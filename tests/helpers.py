@@ -66,8 +66,9 @@ def tiny_semi_cfg(data_root: str,
     iterations."""
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        set_data_root(cfg[key], data_root)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'test_pipeline'):
+        set_data_root(cfg.get(key), data_root)
     for key in ('val_dataloader', 'test_dataloader'):
         cfg[key].num_workers = 0
         cfg[key].persistent_workers = False

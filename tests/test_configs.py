@@ -114,8 +114,18 @@ def test_full_method_configs(dataset):
         leaf = part.dataset
         while 'datasets' in leaf:  # VOC: train + aug
             leaf = leaf.datasets[-1]
-        assert leaf.pipeline[0].type == 'LoadCaption'
+        assert leaf.pipeline[0].type == 'LoadImageFromFile'
+        assert leaf.pipeline[1].type == 'LoadCaption'
+        assert leaf.pipeline[1].on_missing == 'error'
         assert 'caption' in leaf.pipeline[-1].pack.meta_keys
+    # test: image loader first (inference_model swaps it for arrays), and
+    # images without a caption stay uncaptioned
+    for cfg in (full, vl):
+        assert [t.type for t in cfg.test_pipeline[:2]
+                ] == ['LoadImageFromFile', 'LoadCaption']
+        assert cfg.test_pipeline[1].on_missing == 'skip'
+        assert cfg.test_dataloader.dataset.pipeline == cfg.test_pipeline
+        assert 'caption' in cfg.test_pipeline[-1].meta_keys
     encoder = seg.promptor.text_encoder.type
     assert encoder == ('OpenCLIPTextEncoder'
                        if 'voc' in dataset else 'HFTextEncoder')

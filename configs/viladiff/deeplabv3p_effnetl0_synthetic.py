@@ -29,15 +29,15 @@ load_caption = dict(
     data_root=_base_.data_root)
 pack = dict(type='PackSegInputs', meta_keys=_base_.caption_meta_keys)
 labeled_pipeline = [
-    load_caption,
     dict(type='LoadImageFromFile'),
+    load_caption,
     dict(type='LoadAnnotations'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='MultiViewPack', views=dict(sup=[]), pack=pack),
 ]
 unlabeled_pipeline = [
-    load_caption,
     dict(type='LoadImageFromFile'),
+    load_caption,
     dict(type='RandomFlip', prob=0.5),
     dict(
         type='MultiViewPack',
@@ -58,6 +58,10 @@ train_dataloader = dict(
             split_file='splits/unlabeled.txt',
             with_label=False),
     ]))
-test_pipeline = [load_caption] + _base_.test_pipeline[:-1] + [pack]
+# images first (mmseg.apis.inference_model swaps step 0 for in-memory
+# images); images without a caption stay uncaptioned (see LoadCaption)
+test_pipeline = _base_.test_pipeline[:1] + [
+    dict(load_caption, on_missing='skip')
+] + _base_.test_pipeline[1:-1] + [pack]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

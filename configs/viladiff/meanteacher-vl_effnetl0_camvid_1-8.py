@@ -24,9 +24,10 @@ model = dict(
     semi_train_cfg=dict(teacher_text_mode='caption'))
 
 
-def with_captions(pipeline):
-    """Caption first (it needs only img_path), pack it with the sample."""
-    *steps, pack = pipeline
+def with_captions(pipeline, on_missing='error'):
+    """Caption after the image loader (which ``mmseg.apis.inference_model``
+    swaps for in-memory images), pack it with the sample."""
+    load, *steps, pack = pipeline
     if pack['type'] == 'MultiViewPack':
         pack = dict(
             pack,
@@ -34,7 +35,7 @@ def with_captions(pipeline):
                 type='PackSegInputs', meta_keys=_base_.caption_meta_keys))
     else:
         pack = dict(pack, meta_keys=_base_.caption_meta_keys)
-    return [load_caption] + steps + [pack]
+    return [load, dict(load_caption, on_missing=on_missing)] + steps + [pack]
 
 
 train_dataloader = dict(
@@ -53,6 +54,7 @@ train_dataloader = dict(
             split_file='splits/1-8/unlabeled.txt',
             with_label=False),
     ]))
-test_pipeline = with_captions(_base_.test_pipeline)
+# images without a caption stay uncaptioned (see LoadCaption)
+test_pipeline = with_captions(_base_.test_pipeline, on_missing='skip')
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -42,10 +42,14 @@ model = dict(
             distill_weight=1.0)),
     semi_train_cfg=dict(teacher_text_mode='caption'))
 
-labeled_pipeline = [load_caption] + _base_.labeled_pipeline[:-1] + [
+labeled_pipeline = _base_.labeled_pipeline[:1] + [
+    load_caption
+] + _base_.labeled_pipeline[1:-1] + [
     dict(_base_.labeled_pipeline[-1], pack=pack)
 ]
-unlabeled_pipeline = [load_caption] + _base_.unlabeled_pipeline[:-1] + [
+unlabeled_pipeline = _base_.unlabeled_pipeline[:1] + [
+    load_caption
+] + _base_.unlabeled_pipeline[1:-1] + [
     dict(_base_.unlabeled_pipeline[-1], pack=pack)
 ]
 
@@ -71,6 +75,10 @@ train_dataloader = dict(
             split_file='splits/1-16/unlabeled.txt',
             with_label=False),
     ]))
-test_pipeline = [load_caption] + _base_.test_pipeline[:-1] + [pack]
+# images first (mmseg.apis.inference_model swaps step 0 for in-memory
+# images); images without a caption stay uncaptioned (see LoadCaption)
+test_pipeline = _base_.test_pipeline[:1] + [
+    dict(load_caption, on_missing='skip')
+] + _base_.test_pipeline[1:-1] + [pack]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -80,13 +80,32 @@ def test_missing_caption_error_names_image_and_cache(synthetic_root, tmp_path):
 
 
 def test_bad_arguments_and_missing_file(synthetic_root, tmp_path):
-    with pytest.raises(ConfigError, match="on_missing must be 'error' or "):
-        LoadCaption('captions.jsonl', synthetic_root, on_missing='skip')
+    with pytest.raises(ConfigError, match="on_missing must be one of"):
+        LoadCaption('captions.jsonl', synthetic_root, on_missing='ignore')
     transform = LoadCaption(str(tmp_path / 'none.jsonl'), synthetic_root)
     with pytest.raises(DataError, match='caption file not found'):
         transform(dict(img_path=osp.join(synthetic_root, 'x.png')))
-    with pytest.raises(DataError, match='needs results'):
+    with pytest.raises(DataError, match=r'without img_path \(in memory\)'):
         transform(dict(img=None))
+
+
+def test_skip_leaves_uncaptioned_images_without_caption(
+        synthetic_root, tmp_path):
+    """Test pipelines: any image passes; only captioned ones get one."""
+    expected = _captions(synthetic_root)
+    key = 'img_dir/val/val_0001.png'
+    img = osp.join(synthetic_root, key)
+    skip = LoadCaption('captions.jsonl', synthetic_root, on_missing='skip')
+    assert skip(dict(img_path=img))['caption'] == expected[key]
+    elsewhere = str(tmp_path / 'new.png')
+    assert 'caption' not in skip(dict(img_path=elsewhere))
+    assert 'caption' not in skip(dict(img_path=None, img=0))
+    # a missing caption file (e.g. a checkpoint used on another machine)
+    no_file = LoadCaption(
+        str(tmp_path / 'none.jsonl'), synthetic_root, on_missing='skip')
+    assert 'caption' not in no_file(dict(img_path=img))
+    empty = LoadCaption('captions.jsonl', synthetic_root, on_missing='empty')
+    assert empty(dict(img_path=None, img=0))['caption'] == ''
 
 
 def test_relative_cache_file_is_looked_up_under_data_root(

@@ -1,7 +1,7 @@
 # CamVid, 11 classes (SegNet layout), at a CPU-friendly resolution: images
 # are resized from 480x360 to 320x240 for testing and trained on 192x192
 # crops. Training uses the labeled partition `splits/1-8` (45 images);
-# `configs/viladiff/*_camvid_full.py` trains on all 367.
+# `configs/baselines/deeplabv3p_effnetl0_camvid_full.py` trains on all 367.
 dataset_type = 'CamVidDataset'
 data_root = 'data/camvid'
 img_scale = (320, 240)

@@ -9,6 +9,9 @@ from mmseg.registry import TRANSFORMS
 from ...captioning.caption_file import image_key, read_captions
 from ...utils.errors import ConfigError, DataError
 
+#: what ``LoadCaption`` does with an image that has no caption
+ON_MISSING = ('error', 'empty', 'skip')
+
 #: per process: absolute path -> ((mtime_ns, size), {image key: caption})
 _CACHE: Dict[str, Tuple[Tuple[int, int], Dict[str, str]]] = {}
 
@@ -48,7 +51,8 @@ class LoadCaption(BaseTransform):
     relative to ``data_root``. Add ``'caption'`` to ``PackSegInputs``'
     ``meta_keys`` to pass it on to the model.
 
-    Required keys: ``img_path``. Added keys: ``caption`` (str).
+    Required keys: ``img_path`` (None for an in-memory image, which has no
+    caption). Added keys: ``caption`` (str).
 
     Args:
         cache_file (str): caption file; a relative path not found as given
@@ -56,8 +60,13 @@ class LoadCaption(BaseTransform):
         data_root (str): the dataset's data root, which cache keys are
             relative to.
         on_missing (str): an image without caption raises a
-            :class:`DataError` (``'error'``, default) or gets ``''``
-            (``'empty'``).
+            :class:`DataError` (``'error'``, default: training, where every
+            image needs one), gets ``''`` (``'empty'``), or is left without
+            ``caption`` (``'skip'``, also when the cache file does not
+            exist: test pipelines, so that ``mmseg.apis.inference_model``
+            runs on any image; only a model that reads captions, e.g.
+            ``VLFusionNeck`` with ``infer_mode='caption'``, then fails, naming
+            the image).
 
     Example:
         >>> dict(type='LoadCaption', cache_file='captions.jsonl',
@@ -68,9 +77,9 @@ class LoadCaption(BaseTransform):
                  cache_file: str,
                  data_root: str,
                  on_missing: str = 'error') -> None:
-        if on_missing not in ('error', 'empty'):
-            raise ConfigError(f"LoadCaption: on_missing must be 'error' or "
-                              f"'empty', got {on_missing!r}")
+        if on_missing not in ON_MISSING:
+            raise ConfigError(f'LoadCaption: on_missing must be one of '
+                              f'{ON_MISSING}, got {on_missing!r}')
         self.cache_file = cache_file
         self.data_root = data_root
         self.on_missing = on_missing
@@ -85,14 +94,25 @@ class LoadCaption(BaseTransform):
         return osp.join(self.data_root, path)
 
     def transform(self, results: dict) -> dict:
-        if results.get('img_path') is None:
-            raise DataError('LoadCaption needs results["img_path"] (load '
-                            'images with LoadImageFromFile)')
         cache_file = self.resolved_cache_file
-        key = image_key(results['img_path'], self.data_root)
-        caption = load_caption_table(cache_file).get(key)
-        if caption is None:
+        if results.get('img_path') is None:
             if self.on_missing == 'error':
+                raise DataError(
+                    'LoadCaption: an image without img_path (in memory) '
+                    f'has no caption in {cache_file}; load images with '
+                    "LoadImageFromFile, or set on_missing='skip' or "
+                    "'empty'")
+            caption = None
+        elif self.on_missing == 'skip' and not osp.exists(cache_file):
+            caption = None
+        else:
+            caption = load_caption_table(cache_file).get(
+                image_key(results['img_path'], self.data_root))
+        if caption is None:
+            if self.on_missing == 'skip':
+                return results
+            if self.on_missing == 'error':
+                key = image_key(results['img_path'], self.data_root)
                 hint = ''
                 if key.startswith('../'):
                     hint = (f' (the image lies outside LoadCaption\'s '

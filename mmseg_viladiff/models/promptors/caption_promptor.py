@@ -76,11 +76,14 @@ class CaptionPromptor(nn.Module):
         captions = []
         for i, meta in enumerate(batch_img_metas):
             if 'caption' not in meta:
-                where = meta.get('img_path', f'sample {i}')
+                where = meta.get('img_path') or f'sample {i} (in memory)'
                 raise ConfigError(
-                    f'{where} has no caption: add LoadCaption to the data '
-                    f"pipeline and 'caption' to PackSegInputs' meta_keys, or "
-                    f"set the VLFusionNeck's infer_mode to 'class' or "
+                    f'{where} has no caption: the data pipeline needs '
+                    f"LoadCaption and 'caption' in PackSegInputs' meta_keys, "
+                    f"and the caption file a caption of the image (LoadCaption"
+                    f" with on_missing='skip' leaves images without one "
+                    f'uncaptioned; `tools/generate_captions.py` writes them); '
+                    f"or set the VLFusionNeck's infer_mode to 'class' or "
                     f"'vision'")
             captions.append(meta['caption'])
         return captions

@@ -106,6 +106,9 @@ class SemiEncoderDecoder(BaseSegmentor):
             ``SegDataPreProcessor`` becomes a ``SemiSegDataPreProcessor``
             with the same settings.
         init_cfg (dict, optional): initialisation config.
+        pretrained, train_cfg: accepted as None only, the value
+            ``mmseg.apis.init_model`` gives every model; the segmentor's own
+            belong in ``segmentor``.
     """
 
     def __init__(self,
@@ -113,7 +116,16 @@ class SemiEncoderDecoder(BaseSegmentor):
                  semi_train_cfg: Optional[dict] = None,
                  semi_test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
+                 train_cfg: Optional[dict] = None) -> None:
+        for key, value in (('pretrained', pretrained), ('train_cfg',
+                                                        train_cfg)):
+            if value is not None:
+                raise ConfigError(
+                    f'SemiEncoderDecoder takes no {key}: set it on '
+                    f'model.segmentor (student and teacher are built from '
+                    f'it), got model.{key}={value!r}')
         if data_preprocessor is None:
             data_preprocessor = segmentor.get('data_preprocessor') or {}
         data_preprocessor = copy.deepcopy(data_preprocessor)

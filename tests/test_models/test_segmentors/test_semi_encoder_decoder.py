@@ -198,6 +198,19 @@ def test_bad_semi_train_cfg_names_the_key(cfg, key):
         _model(**cfg)
 
 
+@pytest.mark.parametrize('key, value', [('pretrained', 'r50.pth'),
+                                        ('train_cfg', dict())])
+def test_segmentor_keys_on_the_wrapper_are_an_error(key, value):
+    """``init_model`` sets both to None (accepted); a value belongs on the
+    segmentor."""
+    cfg = dict(type='SemiEncoderDecoder', segmentor=_segmentor())
+    MODELS.build(dict(cfg, pretrained=None, train_cfg=None))
+    with pytest.raises(
+            ConfigError, match=f'set it on model.segmentor.*'
+            f'model.{key}='):
+        MODELS.build(dict(cfg, **{key: value}))
+
+
 def _cascade_segmentor(steps=2):
     seg = _segmentor()
     norm = dict(type='BN', requires_grad=True)
