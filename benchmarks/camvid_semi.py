@@ -481,6 +481,7 @@ def run(args) -> dict:
     val_interval = args.val_interval or max(1, args.iters // VALIDATIONS)
     check_work_dir(work_dir, args.resume)
     start = time.perf_counter()
+    commit = git_commit()  # the code the run starts with
     captions = None
     if row.captions:
         captions = ensure_captions(
@@ -529,7 +530,7 @@ def run(args) -> dict:
         machine=machine_info(),
         date=datetime.datetime.now().astimezone().isoformat(
             timespec='seconds'),
-        git=git_commit(),
+        git=commit,
         torch=torch_version(),
         command=' '.join(
             shlex.quote(a) for a in [osp.basename(sys.executable)] + sys.argv),
