@@ -1,22 +1,17 @@
 """The CamVid ablation's report step, on fabricated result files (inputs of
-the report, not results), and a smoke run of one row (slow)."""
-import importlib.util
+the report, not results), its command line and step times, and a smoke run
+of one row (slow)."""
 import json
 import os.path as osp
 import subprocess
 import sys
 
+import camvid_semi
 import pytest
+from camvid import DEFAULT_ITERS, ROWS, Row, median_train_scalar
 from conftest import CAMVID_ROOT, REPO_ROOT
 
 SCRIPT = osp.join(REPO_ROOT, 'benchmarks', 'camvid_semi.py')
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location('camvid_semi', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def fake_result(row, seed, val, test, iters=100):
@@ -39,7 +34,7 @@ def fake_result(row, seed, val, test, iters=100):
 
 
 def test_report_means_spreads_and_plot(tmp_path):
-    module = load_script()
+    module = camvid_semi
     folder = tmp_path / 'camvid_semi'
     folder.mkdir()
     results = [('supervised', 0, 40.0, 38.0), ('supervised', 1, 42.0, 40.0),
@@ -76,6 +71,36 @@ def test_report_means_spreads_and_plot(tmp_path):
     assert '](fig/camvid_semi_val_curves.png)' in text
     assert (tmp_path / 'fig' /
             'camvid_semi_val_curves.png').stat().st_size > 1000
+
+
+def test_iters_fall_back_to_the_row_then_the_default(monkeypatch):
+    monkeypatch.setitem(
+        ROWS, 'short',
+        Row(ROWS['supervised'].config, False, False, 'short', iters=120))
+    parse = camvid_semi.parse_args
+    assert parse(['run', 'short']).iters == 120
+    assert parse(['run', 'short', '--iters', '40']).iters == 40
+    assert parse(['run', 'supervised']).iters == DEFAULT_ITERS
+    assert parse(['run', 'supervised', '--iters', '40']).iters == 40
+    # --val-interval is checked against the row's budget, not the default
+    assert parse(['run', 'short', '--val-interval', '120']).val_interval == 120
+    with pytest.raises(SystemExit):
+        parse(['run', 'short', '--val-interval', '121'])
+
+
+def test_step_times_are_medians_of_training_records():
+    # mmengine's scalars.json: training records carry a loss; validation
+    # records log time and data_time too, and must not count
+    records = [
+        dict(step=1, loss=1.0, time=0.7, data_time=0.1),
+        dict(step=2, loss=0.9, time=0.9, data_time=0.3),
+        dict(step=3, loss=0.8, time=0.8, data_time=0.2),
+        dict(step=3, mIoU=40.0, time=5.0, data_time=4.0),
+        dict(step=4, loss=0.7, time=0.6),
+    ]
+    assert median_train_scalar(records, 'time') == pytest.approx(0.75)
+    assert median_train_scalar(records, 'data_time') == pytest.approx(0.2)
+    assert median_train_scalar(records[3:4], 'time') is None
 
 
 def test_report_without_results_is_a_clear_error(tmp_path):

@@ -1,0 +1,166 @@
+"""The ablation's rows (one method each) and the config a run of a row
+trains: the row's config with the benchmark's overrides (seed,
+iterations, validation and checkpoint interval, checkpoint selection,
+caption file, dataloader workers)."""
+import os.path as osp
+from typing import Dict, NamedTuple, Optional
+
+from .errors import BenchmarkError
+from .paths import ROOT
+
+#: iterations of a row that sets none; the docstring of
+#: benchmarks/camvid_semi.py says how it was chosen
+DEFAULT_ITERS = 2800
+#: validations per run when --val-interval is not given
+VALIDATIONS = 8
+
+
+class Row(NamedTuple):
+    """One method of the ablation.
+
+    Attributes:
+        config (str): config path relative to the repository root.
+        semi (bool): a ``SemiEncoderDecoder`` (teacher selected and tested).
+        captions (bool): its pipelines read template captions.
+        label (str): the method's name in the report.
+        options (dict): config overrides (``--cfg-options`` style keys) on
+            top of ``config``, for ablations of one setting.
+        iters (int, optional): the row's training iterations when ``run``
+            is given no ``--iters`` (default :data:`DEFAULT_ITERS`).
+    """
+    config: str
+    semi: bool
+    captions: bool
+    label: str
+    options: Optional[dict] = None
+    iters: Optional[int] = None
+
+
+#: the rows, in report order
+ROWS: Dict[str, Row] = {
+    'supervised':
+    Row('configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py', False, False,
+        'supervised (45 labels)'),
+    'meanteacher':
+    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py', True, False,
+        'mean teacher'),
+    # ablation: the mean teacher's confidence threshold (0.95 in the config;
+    # see benchmarks/pseudo_label_quality.py for the coverage it leaves)
+    'meanteacher-tau0.8':
+    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py', True, False,
+        'mean teacher, threshold 0.8',
+        {'model.semi_train_cfg.threshold': 0.8}),
+    'meanteacher-diffrefine':
+    Row('configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py', True,
+        False, 'mean teacher + diffusion refinement'),
+    'meanteacher-vl':
+    Row('configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8.py', True, True,
+        'mean teacher + VL path'),
+    'viladiff':
+    Row('configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py', True, True,
+        'ViLaDiff (full)'),
+    'fully-supervised':
+    Row('configs/baselines/deeplabv3p_effnetl0_camvid_full.py', False, False,
+        'fully supervised (367 labels)'),
+}
+
+
+def metric_key(row: Row) -> str:
+    """The val metric that selects checkpoints (TeacherStudentValLoop
+    prefixes a semi-supervised model's metrics with ``teacher/``)."""
+    return 'teacher/mIoU' if row.semi else 'mIoU'
+
+
+def row_iters(row: Row, requested: Optional[int] = None) -> int:
+    """The iterations a run of ``row`` trains: ``requested`` (``--iters``)
+    if given, else the row's own budget, else :data:`DEFAULT_ITERS`."""
+    if requested is not None:
+        return requested
+    return row.iters if row.iters is not None else DEFAULT_ITERS
+
+
+def set_caption_file(node, cache_file: str) -> int:
+    """Point every ``LoadCaption`` of a config at ``cache_file``.
+
+    Args:
+        node: a config (or any part of it: dicts, lists, tuples).
+        cache_file (str): the caption JSONL file.
+
+    Returns:
+        int: how many LoadCaption transforms were changed.
+    """
+    count = 0
+    if isinstance(node, dict):
+        if node.get('type') in ('LoadCaption', 'mmseg.LoadCaption'):
+            node['cache_file'] = cache_file
+            count += 1
+        for value in node.values():
+            count += set_caption_file(value, cache_file)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            count += set_caption_file(value, cache_file)
+    return count
+
+
+def set_num_workers(cfg, num_workers: int) -> None:
+    """Dataloader workers of the train, val and test loaders."""
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].num_workers = num_workers
+        cfg[key].persistent_workers = num_workers > 0
+
+
+def build_run_config(row: Row,
+                     seed: int,
+                     iters: int,
+                     work_dir: str,
+                     val_interval: int,
+                     caption_file: Optional[str] = None,
+                     num_workers: Optional[int] = None):
+    """The row's config with the benchmark's overrides.
+
+    Args:
+        row (Row): the method.
+        seed (int): ``randomness.seed``.
+        iters (int): training iterations (PolyLR ends there too).
+        work_dir (str): the run's work dir.
+        val_interval (int): iterations between validations (and
+            checkpoints).
+        caption_file (str, optional): caption JSONL for every LoadCaption;
+            required when ``row.captions``.
+        num_workers (int, optional): dataloader workers (default: the
+            config's).
+
+    Returns:
+        Config: ready to dump and train.
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, row.config))
+    if row.options:
+        cfg.merge_from_dict(row.options)
+    cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=seed)
+    cfg.train_cfg.max_iters = iters
+    cfg.train_cfg.val_interval = val_interval
+    for scheduler in cfg.param_scheduler:
+        if scheduler['type'] == 'PolyLR':
+            scheduler['end'] = iters
+    checkpoint = cfg.default_hooks.checkpoint
+    checkpoint.interval = val_interval
+    checkpoint.save_best = metric_key(row)
+    checkpoint.rule = 'greater'
+    logger = cfg.default_hooks.logger
+    logger.interval = min(logger.get('interval', 50), val_interval)
+    if row.semi and cfg.model.get('semi_test_cfg',
+                                  {}).get('predict_on') != 'teacher':
+        raise BenchmarkError(f'{row.config}: the benchmark selects and tests '
+                             "the teacher; semi_test_cfg.predict_on must be "
+                             "'teacher'")
+    if row.captions:
+        if caption_file is None:
+            raise BenchmarkError(f'{row.config} needs a caption file')
+        if set_caption_file(cfg._cfg_dict, caption_file) == 0:
+            raise BenchmarkError(f'{row.config} has no LoadCaption to point '
+                                 'at the caption file')
+    if num_workers is not None:
+        set_num_workers(cfg, num_workers)
+    return cfg

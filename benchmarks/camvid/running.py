@@ -1,0 +1,189 @@
+"""Running one row and seed: template captions from the supervised model
+when the row needs them, ``tools/train.py`` and ``tools/test.py`` as
+subprocesses on the dumped config, and the result JSON."""
+import datetime
+import glob
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import time
+from typing import List, Optional
+
+from .errors import BenchmarkError
+from .outputs import (best_checkpoint, median_train_scalar, read_scalars,
+                      read_test_metrics, val_curve)
+from .paths import (BENCHMARK, CAPTION_TOOL, ROOT, TEST, TRAIN,
+                    default_caption_file, default_work_dir, result_path)
+from .provenance import git_commit, machine_info, torch_version
+from .rows import ROWS, VALIDATIONS, build_run_config, metric_key
+
+#: the config whose datasets list every image to caption (train, val, test)
+CAPTION_SOURCE = 'configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8.py'
+
+
+def run_command(cmd: List[str], what: str) -> float:
+    """Run ``cmd`` in the repository root; returns its wall time (s).
+
+    Raises:
+        BenchmarkError: the command failed.
+    """
+    print(
+        f'[{BENCHMARK}] {what}: {" ".join(shlex.quote(c) for c in cmd)}',
+        flush=True)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise BenchmarkError(f'{what} failed (exit {proc.returncode}); see '
+                             'its output above')
+    return seconds
+
+
+def read_caption_checkpoint(caption_file: str) -> Optional[str]:
+    """The checkpoint named by the first record of a caption file (None if
+    the file is missing or empty)."""
+    if not osp.isfile(caption_file):
+        return None
+    with open(caption_file) as f:
+        for line in f:
+            if line.strip():
+                return json.loads(line).get('model')
+    return None
+
+
+def ensure_captions(seed: int, caption_file: str, results_dir: str,
+                    force: bool) -> dict:
+    """Template captions from the ``supervised`` row of ``seed``.
+
+    Generates (or completes) ``caption_file`` with
+    ``tools/generate_captions.py`` unless it is already complete and was
+    written from that row's best checkpoint.
+
+    Returns:
+        dict: ``file``, ``checkpoint``, ``config`` and ``seconds`` (0 when
+        nothing was generated).
+
+    Raises:
+        BenchmarkError: the supervised row of this seed has not been run.
+    """
+    sup_path = result_path(results_dir, 'supervised', seed)
+    if not osp.isfile(sup_path):
+        raise BenchmarkError(
+            f'captions come from the supervised model of the same seed, but '
+            f'{sup_path} does not exist: run `python benchmarks/'
+            f'camvid_semi.py run supervised --seed {seed}` first')
+    with open(sup_path) as f:
+        sup = json.load(f)
+    ckpt, seg_config = sup['best_checkpoint'], sup['config_dump']
+    for path in (ckpt, seg_config):
+        if not osp.isfile(path):
+            raise BenchmarkError(
+                f'{path} (from {sup_path}) is gone: re-run `python '
+                f'benchmarks/camvid_semi.py run supervised --seed {seed}`')
+    info = dict(file=caption_file, checkpoint=ckpt, config=seg_config)
+    written_from = read_caption_checkpoint(caption_file)
+    if written_from is not None and (force or written_from != ckpt):
+        print(f'[{BENCHMARK}] regenerating {caption_file} (it was written '
+              f'from {written_from})')
+        os.remove(caption_file)
+    os.makedirs(osp.dirname(caption_file), exist_ok=True)
+    # the tool skips images already captioned: this completes a partial
+    # file and costs only start-up when the file is complete
+    info['seconds'] = run_command([
+        sys.executable, CAPTION_TOOL, CAPTION_SOURCE, '--out', caption_file,
+        '--captioner', 'template', '--seg-config', seg_config, '--checkpoint',
+        ckpt, '--device', 'cpu', '--no-progress'
+    ], 'captions')
+    return info
+
+
+def check_work_dir(work_dir: str, resume: bool) -> None:
+    """A fresh run refuses a work dir that already holds checkpoints (their
+    best_*.pth would be mixed up with the new run's)."""
+    if not resume and glob.glob(osp.join(work_dir, '*.pth')):
+        raise BenchmarkError(f'{work_dir} already holds checkpoints: pass '
+                             '--resume to continue that run, or remove the '
+                             'folder')
+
+
+def run(args) -> dict:
+    """Train, test and record one row and seed; returns the result.
+
+    Args:
+        args (Namespace): the ``run`` command line of
+            ``benchmarks/camvid_semi.py`` (``args.iters`` already resolved
+            by :func:`~camvid.rows.row_iters`).
+    """
+    row = ROWS[args.row]
+    work_dir = osp.abspath(
+        args.work_dir or default_work_dir(args.row, args.seed))
+    val_interval = args.val_interval or max(1, args.iters // VALIDATIONS)
+    check_work_dir(work_dir, args.resume)
+    start = time.perf_counter()
+    commit = git_commit()  # the code the run starts with
+    captions = None
+    if row.captions:
+        captions = ensure_captions(
+            args.seed,
+            osp.abspath(args.caption_file or default_caption_file(args.seed)),
+            args.results_dir, args.captions)
+    cfg = build_run_config(row, args.seed, args.iters, work_dir, val_interval,
+                           captions and captions['file'], args.num_workers)
+    os.makedirs(work_dir, exist_ok=True)
+    dumped = osp.join(work_dir, f'{args.row}_seed{args.seed}.py')
+    cfg.dump(dumped)
+    train_cmd = [sys.executable, TRAIN, dumped, '--work-dir', work_dir]
+    train_s = run_command(train_cmd + (['--resume'] if args.resume else []),
+                          'train')
+    ckpt, best_iter = best_checkpoint(work_dir)
+    test_dir = osp.join(work_dir, 'test')
+    test_s = run_command(
+        [sys.executable, TEST, dumped, ckpt, '--work-dir', test_dir], 'test')
+    records = read_scalars(work_dir)
+    curve = val_curve(records, metric_key(row))
+    result = dict(
+        benchmark=BENCHMARK,
+        row=args.row,
+        method=row.label,
+        seed=args.seed,
+        iters=args.iters,
+        val_interval=val_interval,
+        config=row.config,
+        config_options=row.options,
+        config_dump=dumped,
+        work_dir=work_dir,
+        selected_model='teacher' if row.semi else 'model',
+        val_metric=metric_key(row),
+        val_curve=[[i, v] for i, v in curve],
+        best_val=dict(iteration=best_iter, mIoU=dict(curve).get(best_iter)),
+        best_checkpoint=ckpt,
+        test=read_test_metrics(test_dir),
+        captions=captions,
+        resumed=bool(args.resume),
+        median_train_iter_s=median_train_scalar(records, 'time'),
+        median_data_time_s=median_train_scalar(records, 'data_time'),
+        wall_time_s=dict(
+            captions=captions and captions['seconds'],
+            train=train_s,
+            test=test_s,
+            total=time.perf_counter() - start),
+        machine=machine_info(),
+        date=datetime.datetime.now().astimezone().isoformat(
+            timespec='seconds'),
+        git=commit,
+        torch=torch_version(),
+        command=' '.join(
+            shlex.quote(a) for a in [osp.basename(sys.executable)] + sys.argv),
+    )
+    out = result_path(args.results_dir, args.row, args.seed)
+    os.makedirs(osp.dirname(out), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(result, f, indent=1)
+    print(f'[{BENCHMARK}] {args.row} seed {args.seed}: best val '
+          f'{result["val_metric"]} {result["best_val"]["mIoU"]} at iteration '
+          f'{best_iter}; test mIoU {result["test"].get("mIoU")}; '
+          f'{result["wall_time_s"]["total"] / 60:.1f} min -> {out}')
+    return result
