@@ -1,7 +1,8 @@
 # Mean teacher on CamVid 1/8: the supervised CamVid config made
-# semi-supervised. Each batch holds 4 labeled crops (45 images) and 4
-# unlabeled crops (322 images); the EMA teacher labels the weak view, the
-# student learns from the strong view (colour jitter, greyscale, blur, CutMix).
+# semi-supervised. Each batch holds 8 labeled crops (45 images), as many as
+# the supervised row's batch, and 8 unlabeled crops (322 images); the EMA
+# teacher labels the weak view, the student learns from the strong view
+# (colour jitter, greyscale, blur, CutMix).
 _base_ = '../baselines/deeplabv3p_effnetl0_camvid_1-8.py'
 
 model = dict(
@@ -20,7 +21,7 @@ unlabeled_pipeline = [
     dict(
         type='RandomResize',
         scale=_base_.img_scale,
-        ratio_range=(0.75, 1.5),
+        ratio_range=_base_.train_ratio_range,
         keep_ratio=True),
     dict(type='RandomCrop', crop_size=_base_.crop_size),
     dict(type='RandomFlip', prob=0.5),
@@ -29,7 +30,7 @@ unlabeled_pipeline = [
         views=dict(
             unsup_weak=[], unsup_strong=[dict(type='StrongPhotometricAug')])),
 ]
-batch_size = 8
+batch_size = 16
 train_dataloader = dict(
     batch_size=batch_size,
     sampler=dict(

@@ -1,3 +1,5 @@
+from .class_weights import (class_weights_from_counts,
+                            count_label_pixels)
 from .config_checks import (CHECKPOINT_HOOKS, check_semi_dataloader,
                             ensure_checkpoint_hooks)
 from .data_check import PREPARE_HINTS, check_data_paths
@@ -6,6 +8,7 @@ from .errors import ConfigError, DataError
 from .tool_config import exit_on_input_error, load_tool_config
 
 __all__ = [
+    'class_weights_from_counts', 'count_label_pixels',
     'exit_on_input_error', 'load_tool_config', 'CHECKPOINT_HOOKS',
     'check_semi_dataloader', 'ensure_checkpoint_hooks', 'ConfigError',
     'DataError', 'PREPARE_HINTS', 'adapt_cfg_to_device', 'check_data_paths',

@@ -167,6 +167,8 @@ class ConvNormAct(nn.Module):
         out_channels (int): Output channels C_out.
         kernel_size (int): Odd square kernel size k.
         stride (int): Stride s (1 or 2).
+        dilation (int): Dilation d; the kernel covers ``d * (k - 1) + 1``
+            pixels and is padded like an undilated kernel of that size.
         groups (int): Convolution groups (``in_channels`` for depthwise).
         norm_cfg (dict): Config of the norm layer, for ``build_norm_layer``.
         act (bool): Apply ReLU6 after the norm.
@@ -182,13 +184,15 @@ class ConvNormAct(nn.Module):
                  out_channels: int,
                  kernel_size: int,
                  stride: int = 1,
+                 dilation: int = 1,
                  groups: int = 1,
                  norm_cfg: Optional[dict] = None,
                  act: bool = True,
                  padding: str = 'tf_same'):
         super().__init__()
         assert kernel_size % 2 == 1, 'only odd kernel sizes are supported'
-        self.kernel_size = kernel_size
+        # the extent of the (dilated) kernel
+        self.kernel_size = dilation * (kernel_size - 1) + 1
         self.stride = stride
         # TF 'SAME' pads k - 1 in total for stride 1 (k // 2 each side),
         # but for stride 2 the total depends on the input size.
@@ -198,7 +202,8 @@ class ConvNormAct(nn.Module):
             out_channels,
             kernel_size,
             stride=stride,
-            padding=0 if self.dynamic_pad else kernel_size // 2,
+            padding=0 if self.dynamic_pad else self.kernel_size // 2,
+            dilation=dilation,
             groups=groups,
             bias=False)
         # A fixed attribute name keeps checkpoint keys the same for BN,
@@ -235,6 +240,7 @@ class MBConvLite(nn.Module):
         kernel_size (int): Depthwise kernel size k.
         stride (int): Depthwise stride s.
         norm_cfg (dict): Norm layer config.
+        dilation (int): Depthwise dilation.
         padding (str): Padding convention, see :class:`ConvNormAct`.
 
     Shape:
@@ -242,7 +248,8 @@ class MBConvLite(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, expand_ratio: int,
-                 kernel_size: int, stride: int, norm_cfg: dict, padding: str):
+                 kernel_size: int, stride: int, norm_cfg: dict, padding: str,
+                 dilation: int = 1):
         super().__init__()
         hidden = in_channels * expand_ratio
         self.expand = (
@@ -253,6 +260,7 @@ class MBConvLite(nn.Module):
             hidden,
             kernel_size,
             stride=stride,
+            dilation=dilation,
             groups=hidden,
             norm_cfg=norm_cfg,
             padding=padding)
@@ -298,6 +306,19 @@ class EfficientNetLite0(BaseModule):
             order. The default ``(1, 2, 4, 6)`` gives the 4-level pyramid with
             channels (24, 40, 112, 320) at strides (4, 8, 16, 32), i.e. the
             last stage of each stride >= 4.
+        strides (Sequence[int], optional): Stride of the first block of each
+            of the 7 stages; None keeps the architecture's
+            ``(1, 2, 2, 2, 1, 2, 1)``. As in MMSeg's ``MobileNetV2``, a
+            stride set to 1 keeps the resolution so the decode head runs at a
+            smaller output stride, e.g. ``(1, 2, 2, 2, 1, 1, 1)`` with
+            ``dilations=(1, 1, 1, 1, 1, 2, 2)`` for output stride 16 (what
+            DeepLabV3+'s ASPP expects), ``(1, 2, 2, 1, 1, 1, 1)`` with
+            ``(1, 1, 1, 2, 2, 4, 4)`` for output stride 8. Changing strides
+            changes no weight shape: the ImageNet weights load unchanged.
+        dilations (Sequence[int], optional): Depthwise dilation of every
+            block of each stage; None means all 1. A stage whose stride
+            was removed should be dilated by the stride removed before it
+            so its receptive field stays the pretrained one.
         frozen_stages (int): -1 freezes nothing; 0 freezes the stem; k in
             1..7 freezes the stem and ``stages[0]`` .. ``stages[k - 1]``
             (parameters get ``requires_grad=False`` and their norm layers
@@ -329,6 +350,8 @@ class EfficientNetLite0(BaseModule):
 
     def __init__(self,
                  out_indices: Sequence[int] = (1, 2, 4, 6),
+                 strides: Optional[Sequence[int]] = None,
+                 dilations: Optional[Sequence[int]] = None,
                  frozen_stages: int = -1,
                  norm_cfg: dict = dict(
                      type='BN', eps=1e-3, requires_grad=True),
@@ -346,10 +369,23 @@ class EfficientNetLite0(BaseModule):
         if not -1 <= frozen_stages <= num_stages:
             raise ValueError(f'frozen_stages must be in [-1, {num_stages}], '
                              f'got {frozen_stages}')
+        strides = tuple(cfg[2] for cfg in self.arch) if strides is None \
+            else tuple(int(v) for v in strides)
+        dilations = (1, ) * num_stages if dilations is None \
+            else tuple(int(v) for v in dilations)
+        for name, values, allowed in (('strides', strides, (1, 2)),
+                                      ('dilations', dilations, None)):
+            if len(values) != num_stages or any(
+                    v < 1 or (allowed and v not in allowed) for v in values):
+                raise ValueError(
+                    f'{name} must hold {num_stages} values (one per stage)'
+                    f'{" in (1, 2)" if allowed else " >= 1"}, got {values}')
         if padding not in ('tf_same', 'symmetric'):
             raise ValueError(f"padding must be 'tf_same' or 'symmetric', "
                              f'got {padding!r}')
         self.out_indices = out_indices
+        self.strides = strides
+        self.dilations = dilations
         self.frozen_stages = frozen_stages
         self.norm_cfg = norm_cfg
         self.norm_eval = norm_eval
@@ -365,13 +401,14 @@ class EfficientNetLite0(BaseModule):
         # (a problem for DDP), so they are only built for the classifier.
         self.num_built_stages = (
             num_stages if include_top else out_indices[-1] + 1)
-        for expand_ratio, kernel, stride, out_channels, num_blocks in \
-                self.arch[:self.num_built_stages]:
+        for stage, (expand_ratio, kernel, _, out_channels, num_blocks) in \
+                enumerate(self.arch[:self.num_built_stages]):
             blocks = []
             for i in range(num_blocks):
                 blocks.append(
                     MBConvLite(in_channels, out_channels, expand_ratio, kernel,
-                               stride if i == 0 else 1, norm_cfg, padding))
+                               strides[stage] if i == 0 else 1, norm_cfg,
+                               padding, dilations[stage]))
                 in_channels = out_channels
             self.stages.append(nn.Sequential(*blocks))
             stage_channels.append(out_channels)

@@ -339,3 +339,58 @@ def test_imagenet_predictions_on_camvid_crops(classifier):
     assert (car_mass_sky < 0.05).all(), car_mass_sky
     top5 = prob_car.topk(5, dim=1).indices
     assert all(set(row.tolist()) & set(CAR_CLASSES) for row in top5), top5
+
+
+# ---------------------------------------------------------- output stride
+OS16 = dict(strides=(1, 2, 2, 2, 1, 1, 1), dilations=(1, 1, 1, 1, 1, 2, 2))
+OS8 = dict(strides=(1, 2, 2, 1, 1, 1, 1), dilations=(1, 1, 1, 2, 2, 4, 4))
+
+
+@pytest.mark.parametrize('kwargs,strides', [(OS16, (4, 8, 16, 16)),
+                                            (OS8, (4, 8, 8, 8))])
+def test_dilated_pyramid_shapes(kwargs, strides):
+    model = EfficientNetLite0(**kwargs).eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, 64, 96))
+    assert [tuple(o.shape[-2:]) for o in outs] == [(64 // s, 96 // s)
+                                                   for s in strides]
+    # a dilated depthwise conv keeps the size: padding d * (k // 2)
+    d = kwargs['dilations'][5]
+    dw = model.stages[5][1].depthwise.conv  # k = 5
+    assert dw.dilation == (d, d) and dw.padding == (2 * d, 2 * d)
+
+
+def test_dilated_backbone_loads_weights_and_keeps_features():
+    """Strides change no weight shape: the ImageNet weights load strictly,
+    the stages before the first changed one give identical features, and the
+    dilated stride-16 features agree with the stride-32 ones where they
+    sample the same places (a sanity check, not bit equality)."""
+    cfg = dict(
+        type='EfficientNetLite0',
+        init_cfg=dict(type='Pretrained', checkpoint=PKG_CKPT))
+    plain = MODELS.build(cfg)
+    dilated = MODELS.build(dict(cfg, **OS16))
+    plain.init_weights()
+    dilated.init_weights()
+    for key, value in plain.state_dict().items():
+        torch.testing.assert_close(dilated.state_dict()[key], value)
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        a, b = plain.eval()(x), dilated.eval()(x)
+    for level in range(3):  # strides 4, 8, 16: untouched stages
+        torch.testing.assert_close(a[level], b[level])
+    # stride-32 map vs every other pixel of the dilated stride-16 map
+    sub = b[3][..., ::2, ::2]
+    corr = torch.corrcoef(torch.stack([a[3].flatten(), sub.flatten()]))[0, 1]
+    assert corr > 0.7, corr
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(strides=(1, 2, 2, 2, 1, 1)),
+    dict(strides=(1, 2, 2, 2, 1, 3, 1)),
+    dict(dilations=(1, 1, 1, 1, 1, 0, 2)),
+])
+def test_invalid_strides_dilations(kwargs):
+    with pytest.raises(ValueError, match='strides|dilations'):
+        EfficientNetLite0(**kwargs)
