@@ -121,7 +121,8 @@ def build_run_config(row: Row,
     Args:
         row (Row): the method.
         seed (int): ``randomness.seed``.
-        iters (int): training iterations (PolyLR ends there too).
+        iters (int): training iterations (PolyLR ends there too; a
+            warm-up longer than a short run is cut to half of it).
         work_dir (str): the run's work dir.
         val_interval (int): iterations between validations (and
             checkpoints).
@@ -141,9 +142,16 @@ def build_run_config(row: Row,
     cfg.randomness = dict(seed=seed)
     cfg.train_cfg.max_iters = iters
     cfg.train_cfg.val_interval = val_interval
+    warmup_end = min((s['end'] for s in cfg.param_scheduler
+                      if s['type'] != 'PolyLR'), default=0)
+    if warmup_end >= iters:
+        warmup_end = max(1, iters // 2)
     for scheduler in cfg.param_scheduler:
         if scheduler['type'] == 'PolyLR':
+            scheduler['begin'] = min(scheduler.get('begin', 0), warmup_end)
             scheduler['end'] = iters
+        else:
+            scheduler['end'] = min(scheduler['end'], warmup_end)
     checkpoint = cfg.default_hooks.checkpoint
     checkpoint.interval = val_interval
     checkpoint.save_best = metric_key(row)
