@@ -1,5 +1,6 @@
 """Mean-teacher semi-supervised training around any MMSeg segmentor."""
 import copy
+from contextlib import nullcontext
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -15,7 +16,8 @@ from torch import Tensor
 from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
 from ..necks import INFER_MODES
-from ..utils import cutmix, head_logits, sigmoid_rampup
+from ..utils import (confidence_histogram, cutmix, frozen_bn_stats,
+                     head_logits, sigmoid_rampup, update_class_thresholds)
 from .vl_encoder_decoder import VLSegmentorMixin
 
 #: every key of ``semi_train_cfg`` with its default
@@ -26,15 +28,32 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     unsup_weight=1.0,
     # iterations of the sigmoid ramp-up of unsup_weight (0: none)
     rampup_iters=0,
-    # pseudo labels with teacher confidence below this are ignored
+    # pseudo labels with teacher confidence below this are ignored; with
+    # 'class_percentile' the ceiling of the per-class thresholds
     threshold=0.95,
-    # 'fixed': one threshold; 'class_adaptive': threshold * p_c / max(p),
-    # p_c an EMA of the teacher's mean probability of class c
+    # 'fixed': one threshold for all classes.
+    # 'class_percentile': per class c, the class_percentile-quantile of the
+    # teacher's confidence on the pixels it labels c, clamped to
+    # [threshold_floor, threshold], EMA over iterations (starts at threshold).
+    # 'class_adaptive' (kept for old configs): threshold * p_c / max(p), p_c
+    # an EMA of the teacher's mean probability of class c over all pixels;
+    # degenerate for rare classes: one with p_c ~ 0.03 max(p) (pole) gets a
+    # threshold of ~0.03, so nearly every pixel labelled with it passes
     threshold_mode='fixed',
-    # EMA momentum of p_c for 'class_adaptive'
+    # EMA momentum of the per-class statistics of 'class_percentile' and
+    # 'class_adaptive' (classes the teacher does not predict keep theirs)
     class_momentum=0.999,
+    # 'class_percentile': the quantile in [0, 1] (0.5: median)
+    class_percentile=0.5,
+    # 'class_percentile': the lowest per-class threshold (<= threshold)
+    threshold_floor=0.6,
     # probability that an unlabeled sample gets a CutMix box
     cutmix_prob=0.5,
+    # the student's forward on the (CutMix-ed) strong view updates its BN
+    # running statistics; False: only the labeled (weakly augmented) batch
+    # does, so the teacher, which copies the student's buffers, normalises
+    # its weak views with statistics of weak views
+    unsup_bn_stats=True,
     # the unlabeled view the teacher labels: 'unsup_weak' or 'unsup_strong'
     teacher_branch='unsup_weak',
     # with a VLFusionNeck: the text the teacher reads for pseudo labels,
@@ -49,6 +68,9 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     diagnostics=False,
 )
 DEFAULT_SEMI_TEST_CFG = dict(predict_on='teacher')
+#: confidence bins of the 'class_percentile' histograms (width 0.01)
+CONFIDENCE_BINS = 100
+THRESHOLD_MODES = ('fixed', 'class_adaptive', 'class_percentile')
 
 
 def _check_semi_train_cfg(cfg: dict) -> None:
@@ -56,7 +78,8 @@ def _check_semi_train_cfg(cfg: dict) -> None:
     if unknown:
         raise ConfigError(f'unknown semi_train_cfg keys {sorted(unknown)}; '
                           f'known: {sorted(DEFAULT_SEMI_TRAIN_CFG)}')
-    for key in ('threshold', 'cutmix_prob', 'class_momentum'):
+    for key in ('threshold', 'cutmix_prob', 'class_momentum',
+                'class_percentile', 'threshold_floor'):
         if not 0 <= cfg[key] <= 1:
             raise ConfigError(f'semi_train_cfg.{key} must be in [0, 1], got '
                               f'{cfg[key]}')
@@ -64,9 +87,18 @@ def _check_semi_train_cfg(cfg: dict) -> None:
         if cfg[key] < 0:
             raise ConfigError(f'semi_train_cfg.{key} must be >= 0, got '
                               f'{cfg[key]}')
-    if cfg['threshold_mode'] not in ('fixed', 'class_adaptive'):
-        raise ConfigError("semi_train_cfg.threshold_mode must be 'fixed' or "
-                          f"'class_adaptive', got {cfg['threshold_mode']!r}")
+    if cfg['threshold_mode'] not in THRESHOLD_MODES:
+        raise ConfigError(f'semi_train_cfg.threshold_mode must be one of '
+                          f"{THRESHOLD_MODES}, got {cfg['threshold_mode']!r}")
+    if cfg['threshold_mode'] == 'class_percentile' and \
+            cfg['threshold_floor'] > cfg['threshold']:
+        raise ConfigError(
+            f"semi_train_cfg.threshold_floor ({cfg['threshold_floor']}) must "
+            f"be <= semi_train_cfg.threshold ({cfg['threshold']}), the "
+            "ceiling of the per-class thresholds")
+    if not isinstance(cfg['unsup_bn_stats'], bool):
+        raise ConfigError('semi_train_cfg.unsup_bn_stats must be True or '
+                          f"False, got {cfg['unsup_bn_stats']!r}")
     if cfg['teacher_text_mode'] not in INFER_MODES:
         raise ConfigError(f'semi_train_cfg.teacher_text_mode must be one of '
                           f"{INFER_MODES}, got {cfg['teacher_text_mode']!r}")
@@ -88,9 +120,11 @@ class SemiEncoderDecoder(BaseSegmentor):
                                         CutMix(pseudo labels))
 
     where pseudo labels come from :meth:`get_pseudo_labels` (the teacher on
-    ``teacher_branch``), pixels below the confidence threshold and padding
-    are ignored, and CutMix pastes boxes between unlabeled samples in images
-    and pseudo labels alike. The teacher is updated by
+    ``teacher_branch``), pixels below the confidence threshold
+    (:meth:`thresholds`) and padding are ignored, and CutMix pastes boxes
+    between unlabeled samples in images and pseudo labels alike. With
+    ``unsup_bn_stats=False`` the unsupervised forward leaves the student's
+    BN running statistics alone. The teacher is updated by
     ``SemiMeanTeacherHook`` (EMA of the student), never by gradients.
     Mean teacher: Tarvainen & Valpola, NeurIPS 2017; weak-to-strong
     consistency: FixMatch (Sohn et al., 2020), UniMatch (Yang et al., 2023).
@@ -156,6 +190,11 @@ class SemiEncoderDecoder(BaseSegmentor):
         num_classes = self.num_classes
         self.register_buffer('class_confidence',
                              torch.full((num_classes, ), 1.0 / num_classes))
+        if self.semi_train_cfg['threshold_mode'] == 'class_percentile':
+            # only in this mode, so older checkpoints load unchanged
+            self.register_buffer(
+                'class_threshold',
+                torch.full((num_classes, ), self.semi_train_cfg['threshold']))
         self.train_iter = 0
         self._register_load_state_dict_pre_hook(self._load_plain_checkpoint)
 
@@ -263,20 +302,75 @@ class SemiEncoderDecoder(BaseSegmentor):
             valid[i, :img_h, :img_w] = True
         return valid
 
-    def thresholds(self, probs: Tensor, labels: Tensor) -> Tensor:
-        """Per-pixel confidence threshold (B, H, W) for the given labels."""
+    def thresholds(self,
+                   probs: Tensor,
+                   labels: Tensor,
+                   confidence: Optional[Tensor] = None) -> Tensor:
+        """Per-pixel confidence threshold (B, H, W) for the given labels.
+
+        In training mode the per-class modes first fold this batch into
+        their statistics, with exactly one ``all_reduce`` per call on every
+        rank (also on a rank without valid pixels, else DDP would hang), so
+        all ranks hold the same thresholds.
+
+        Args:
+            probs (Tensor): (B, K, H, W) teacher probabilities.
+            labels (Tensor): (B, H, W) pseudo labels, 255 where invalid.
+            confidence (Tensor, optional): (B, H, W) the confidence the
+                thresholds are compared with; defaults to ``probs.max(1)``.
+
+        Returns:
+            Tensor: (B, H, W) thresholds (any value on invalid pixels).
+        """
         cfg = self.semi_train_cfg
-        if cfg['threshold_mode'] == 'fixed':
+        mode = cfg['threshold_mode']
+        if mode == 'fixed':
             return torch.full_like(labels, cfg['threshold'], dtype=probs.dtype)
-        valid = labels != IGNORE_INDEX
-        if self.training and valid.any():
-            mean_probs = probs.permute(0, 2, 3, 1)[valid].mean(dim=0)  # (K,)
-            all_reduce(mean_probs, op='mean')  # same thresholds on all ranks
-            m = cfg['class_momentum']
-            self.class_confidence.mul_(m).add_((1 - m) * mean_probs)
-        per_class = cfg['threshold'] * self.class_confidence / \
-            self.class_confidence.max()
+        if mode == 'class_adaptive':
+            if self.training:
+                self._update_class_confidence(probs, labels)
+            per_class = cfg['threshold'] * self.class_confidence / \
+                self.class_confidence.max()  # (K,)
+        else:  # 'class_percentile'
+            if self.training:
+                if confidence is None:
+                    confidence = probs.max(dim=1)[0]
+                self._update_class_threshold(confidence, labels)
+            per_class = self.class_threshold  # (K,)
         return per_class[labels.clamp(max=per_class.numel() - 1)]
+
+    def _update_class_confidence(self, probs: Tensor, labels: Tensor) -> None:
+        """EMA of the mean probability per class over valid pixels
+        ('class_adaptive'); unchanged when no rank has a valid pixel."""
+        valid = labels != IGNORE_INDEX  # (B, H, W)
+        flat = probs.permute(0, 2, 3, 1)[valid]  # (P, K)
+        stats = torch.cat([
+            flat.sum(dim=0).double(),
+            flat.new_full((1, ), flat.shape[0], dtype=torch.double)
+        ])  # (K + 1,): per-class sums, pixel count
+        all_reduce(stats, op='sum')  # every rank joins, even with P = 0
+        count = stats[-1]
+        mean_probs = (stats[:-1] / count.clamp(min=1)).to(
+            self.class_confidence)  # (K,)
+        m = self.semi_train_cfg['class_momentum']
+        updated = m * self.class_confidence + (1 - m) * mean_probs
+        self.class_confidence.copy_(
+            torch.where(count > 0, updated, self.class_confidence))
+
+    def _update_class_threshold(self, confidence: Tensor,
+                                labels: Tensor) -> None:
+        """EMA step of the per-class percentile thresholds
+        ('class_percentile'); classes no rank predicts keep theirs."""
+        cfg = self.semi_train_cfg
+        hist = confidence_histogram(confidence, labels, self.num_classes,
+                                    CONFIDENCE_BINS,
+                                    IGNORE_INDEX)  # (K, bins) long
+        all_reduce(hist, op='sum')  # every rank joins, even with no pixel
+        self.class_threshold.copy_(
+            update_class_thresholds(self.class_threshold, hist,
+                                    cfg['class_percentile'],
+                                    cfg['class_momentum'],
+                                    cfg['threshold_floor'], cfg['threshold']))
 
     # ------------------------------------------------------------------
     # training
@@ -320,15 +414,19 @@ class SemiEncoderDecoder(BaseSegmentor):
         branch = cfg['teacher_branch']
         probs, labels, confidence = self.get_pseudo_labels(
             inputs[branch], data_samples[branch])
-        confident = confidence >= self.thresholds(probs, labels)
+        confident = confidence >= self.thresholds(probs, labels, confidence)
         valid = labels != IGNORE_INDEX
         masked = torch.where(confident & valid, labels,
                              torch.full_like(labels, IGNORE_INDEX))
         strong, (masked, ) = cutmix(inputs['unsup_strong'], (masked, ),
                                     cfg['cutmix_prob'])[:2]
         weight = self.current_unsup_weight
-        unsup = self.student.loss(
-            strong, self._with_labels(data_samples['unsup_strong'], masked))
+        bn_stats = nullcontext() if cfg['unsup_bn_stats'] else \
+            frozen_bn_stats(self.student)
+        with bn_stats:
+            unsup = self.student.loss(
+                strong, self._with_labels(data_samples['unsup_strong'],
+                                          masked))
         losses.update(self._weighted(unsup, weight, 'unsup'))
         losses['pseudo_conf_ratio'] = (confident & valid).sum() / \
             valid.sum().clamp(min=1)

@@ -1,9 +1,13 @@
+from .bn_stats import frozen_bn_stats
 from .cascade import head_logits
+from .class_thresholds import (confidence_histogram, histogram_quantile,
+                               update_class_thresholds)
 from .cutmix import cutmix, random_box_masks
 from .edge_band_weights import EdgeBandPixelWeights
 from .ramps import sigmoid_rampup
 
 __all__ = [
-    'head_logits', 'cutmix', 'random_box_masks', 'EdgeBandPixelWeights',
-    'sigmoid_rampup'
+    'frozen_bn_stats', 'head_logits', 'confidence_histogram',
+    'histogram_quantile', 'update_class_thresholds', 'cutmix',
+    'random_box_masks', 'EdgeBandPixelWeights', 'sigmoid_rampup'
 ]

@@ -145,6 +145,147 @@ def test_class_adaptive_threshold_scales_with_class_confidence():
     assert torch.isclose(tau[0, 1, 0], torch.tensor(0.225))
 
 
+def _rare_class_batch():
+    """30 pixels of class 0 at confidence 0.99, 2 of class 1 at 0.7, none
+    of classes 2 and 3: probs (1, 4, 4, 8), labels (1, 4, 8)."""
+    probs = torch.tensor([0.99, 0.01 / 3, 0.01 / 3, 0.01 / 3])
+    probs = probs.view(1, 4, 1, 1).repeat(1, 1, 4, 8)
+    probs[0, :, 0, :2] = torch.tensor([0.1, 0.7, 0.1, 0.1])[:, None]
+    confidence, labels = probs.max(dim=1)
+    return probs, labels, confidence
+
+
+def test_class_percentile_threshold_of_a_rare_class_is_its_confidence():
+    probs, labels, confidence = _rare_class_batch()
+    model = _model(
+        threshold=0.95,
+        threshold_mode='class_percentile',
+        class_momentum=0.0,
+        threshold_floor=0.6)
+    assert torch.equal(model.class_threshold, torch.full((4, ), 0.95))
+    model.class_threshold[3] = 0.8  # a previous value, kept (no pixel)
+    tau = model.thresholds(probs, labels, confidence)
+    assert tau.shape == labels.shape
+    assert torch.allclose(tau[0, 1:], torch.tensor(0.95))  # class 0
+    assert 0.69 <= tau[0, 0, 0].item() <= 0.7  # class 1: not 0.95
+    assert 0.69 <= model.class_threshold[1].item() <= 0.7
+    assert model.class_threshold[2].item() == pytest.approx(0.95)
+    assert model.class_threshold[3].item() == pytest.approx(0.8)
+    # the rare class's pixels pass, as do the others
+    assert (confidence >= tau).all()
+    # the old mode gives the rare class a degenerate threshold instead
+    old = _model(threshold=0.95, threshold_mode='class_adaptive',
+                 class_momentum=0.0)
+    tau_old = old.thresholds(probs, labels)
+    p = probs.mean(dim=(0, 2, 3))  # (K,)
+    assert tau_old[0, 0, 0].item() == pytest.approx(0.95 * p[1] / p[0])
+    assert tau_old[0, 0, 0].item() < 0.05
+
+
+def test_class_percentile_threshold_ema_and_eval_mode():
+    probs, labels, confidence = _rare_class_batch()
+    model = _model(
+        threshold_mode='class_percentile',
+        class_momentum=0.9,
+        class_percentile=0.5)
+    model.thresholds(probs, labels, confidence)
+    # 0.9 * 0.95 + 0.1 * (median in [0.69, 0.70])
+    assert 0.924 - 1e-6 <= model.class_threshold[1].item() <= 0.925 + 1e-6
+    model.eval()  # no update outside training
+    before = model.class_threshold.clone()
+    model.thresholds(probs, labels, confidence)
+    assert torch.equal(model.class_threshold, before)
+
+
+@pytest.mark.parametrize('mode, buffer', [('class_adaptive',
+                                           'class_confidence'),
+                                          ('class_percentile',
+                                           'class_threshold')])
+def test_all_reduce_runs_once_per_step_even_without_valid_pixels(
+        mode, buffer, monkeypatch):
+    """A rank without a valid pixel must still join the collective, else
+    the other ranks wait for it forever."""
+    import mmseg_viladiff.models.segmentors.semi_encoder_decoder as module
+    calls = []
+
+    def counting_all_reduce(data, op='sum', group=None):
+        calls.append((data.shape, op))  # one process: nothing to reduce
+
+    monkeypatch.setattr(module, 'all_reduce', counting_all_reduce)
+    model = _model(threshold_mode=mode, class_momentum=0.0, cutmix_prob=0.)
+    inputs, samples = _batch()
+    samples['unsup_weak'] = _samples(2, img_shape=(0, 0))  # all padding
+    before = getattr(model, buffer).clone()
+    losses = model.loss(inputs, samples)
+    assert len(calls) == 1 and calls[0][1] == 'sum'
+    assert torch.equal(getattr(model, buffer), before)  # nothing seen
+    assert losses['pseudo_conf_ratio'].item() == 0.0
+    inputs, samples = _batch()  # valid pixels: still exactly one call
+    model.loss(inputs, samples)
+    assert len(calls) == 2
+    assert not torch.equal(getattr(model, buffer), before)
+
+
+def _bn_buffers(module):
+    return {
+        k: v.clone()
+        for k, v in module.state_dict().items()
+        if 'running' in k or 'num_batches_tracked' in k
+    }
+
+
+@pytest.mark.parametrize('unsup_bn_stats', [True, False])
+def test_unsup_forward_updates_bn_stats_only_when_asked(unsup_bn_stats):
+    model = _model(unsup_bn_stats=unsup_bn_stats, cutmix_prob=0.)
+    snapshots = []
+    student_loss = model.student.loss
+
+    def recording_loss(*args, **kwargs):
+        before = _bn_buffers(model.student)
+        out = student_loss(*args, **kwargs)
+        snapshots.append((before, _bn_buffers(model.student)))
+        return out
+
+    model.student.loss = recording_loss
+    model.loss(*_batch())
+    (sup_before, sup_after), (unsup_before, unsup_after) = snapshots
+    bns = [k for k in sup_before if k.endswith('num_batches_tracked')]
+    assert len(bns) > 10
+    for k in bns:  # the labeled forward always counts
+        assert sup_after[k] == sup_before[k] + 1
+    changed = [k for k in unsup_before
+               if not torch.equal(unsup_before[k], unsup_after[k])]
+    if unsup_bn_stats:
+        assert len(changed) == len(unsup_before)  # mean, var and count
+    else:
+        assert changed == []
+    assert all(m.track_running_stats for m in model.student.modules()
+               if isinstance(m, torch.nn.BatchNorm2d))
+
+
+def test_bn_tracking_restored_when_the_unsup_forward_fails():
+    model = _model(unsup_bn_stats=False)
+    bns = [
+        m for m in model.student.modules()
+        if isinstance(m, torch.nn.BatchNorm2d)
+    ]
+    student_loss = model.student.loss
+    calls = []
+
+    def failing_loss(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the unsupervised forward
+            assert not any(m.track_running_stats for m in bns)
+            raise RuntimeError('boom')
+        return student_loss(*args, **kwargs)
+
+    model.student.loss = failing_loss
+    with pytest.raises(RuntimeError, match='boom'):
+        model.loss(*_batch())
+    assert len(calls) == 2
+    assert bns and all(m.track_running_stats for m in bns)
+
+
 def test_cutmix_moves_images_and_labels_together():
     g = torch.Generator().manual_seed(3)
     images = torch.arange(4.).view(4, 1, 1, 1).expand(4, 3, 16, 16).clone()
@@ -192,6 +333,12 @@ def test_predict_on_switches_model():
     (dict(cutmix_prob=-0.1), 'semi_train_cfg.cutmix_prob'),
     (dict(teacher_branch='sup'), 'semi_train_cfg.teacher_branch'),
     (dict(thresh=0.9), 'thresh'),
+    (dict(threshold_mode='median'), 'semi_train_cfg.threshold_mode'),
+    (dict(class_percentile=1.5), 'semi_train_cfg.class_percentile'),
+    (dict(threshold_floor=-0.1), 'semi_train_cfg.threshold_floor'),
+    (dict(threshold_mode='class_percentile', threshold=0.5,
+          threshold_floor=0.6), 'semi_train_cfg.threshold_floor'),
+    (dict(unsup_bn_stats='no'), 'semi_train_cfg.unsup_bn_stats'),
 ])
 def test_bad_semi_train_cfg_names_the_key(cfg, key):
     with pytest.raises(ConfigError, match=key):
