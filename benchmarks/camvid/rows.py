@@ -10,9 +10,9 @@ from .paths import ROOT
 
 #: iterations of a row that sets none; the docstring of
 #: benchmarks/camvid_semi.py says how it was chosen
-DEFAULT_ITERS = 2800
+DEFAULT_ITERS = 2000
 #: validations per run when --val-interval is not given
-VALIDATIONS = 8
+VALIDATIONS = 4
 
 
 class Row(NamedTuple):
@@ -27,6 +27,10 @@ class Row(NamedTuple):
             top of ``config``, for ablations of one setting.
         iters (int, optional): the row's training iterations when ``run``
             is given no ``--iters`` (default :data:`DEFAULT_ITERS`).
+        init_from (str, optional): ``'supervised'``: the run starts from
+            the best checkpoint of the ``supervised`` row of the same seed
+            (``load_from``; a supervised burn-in as in Unbiased Teacher,
+            Liu et al., ICLR 2021), which must have been run first.
     """
     config: str
     semi: bool
@@ -34,7 +38,11 @@ class Row(NamedTuple):
     label: str
     options: Optional[dict] = None
     iters: Optional[int] = None
+    init_from: Optional[str] = None
 
+
+#: semi-supervised iterations after the supervised burn-in
+SEMI_ITERS = 800
 
 #: the rows, in report order
 ROWS: Dict[str, Row] = {
@@ -42,8 +50,12 @@ ROWS: Dict[str, Row] = {
     Row('configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py', False, False,
         'supervised (45 labels)'),
     'meanteacher':
-    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py', True, False,
-        'mean teacher'),
+    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py',
+        True,
+        False,
+        'mean teacher',
+        iters=SEMI_ITERS,
+        init_from='supervised'),
     # ablation: the mean teacher's confidence threshold (0.95 in the config;
     # see benchmarks/pseudo_label_quality.py for the coverage it leaves)
     'meanteacher-tau0.8':

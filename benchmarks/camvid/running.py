@@ -54,6 +54,32 @@ def read_caption_checkpoint(caption_file: str) -> Optional[str]:
     return None
 
 
+def supervised_model(results_dir: str, seed: int, use: str):
+    """(best checkpoint, config dump) of the ``supervised`` row of ``seed``.
+
+    Args:
+        use (str): what needs it, for the error message.
+
+    Raises:
+        BenchmarkError: the row has not been run, or its files are gone.
+    """
+    sup_path = result_path(results_dir, 'supervised', seed)
+    rerun = ('`python benchmarks/camvid_semi.py run supervised --seed '
+             f'{seed}`')
+    if not osp.isfile(sup_path):
+        raise BenchmarkError(
+            f'{use} come from the supervised model of the same seed, but '
+            f'{sup_path} does not exist: run {rerun} first')
+    with open(sup_path) as f:
+        sup = json.load(f)
+    ckpt, seg_config = sup['best_checkpoint'], sup['config_dump']
+    for path in (ckpt, seg_config):
+        if not osp.isfile(path):
+            raise BenchmarkError(
+                f'{path} (from {sup_path}) is gone: re-run {rerun}')
+    return ckpt, seg_config
+
+
 def ensure_captions(seed: int, caption_file: str, results_dir: str,
                     force: bool) -> dict:
     """Template captions from the ``supervised`` row of ``seed``.
@@ -69,20 +95,7 @@ def ensure_captions(seed: int, caption_file: str, results_dir: str,
     Raises:
         BenchmarkError: the supervised row of this seed has not been run.
     """
-    sup_path = result_path(results_dir, 'supervised', seed)
-    if not osp.isfile(sup_path):
-        raise BenchmarkError(
-            f'captions come from the supervised model of the same seed, but '
-            f'{sup_path} does not exist: run `python benchmarks/'
-            f'camvid_semi.py run supervised --seed {seed}` first')
-    with open(sup_path) as f:
-        sup = json.load(f)
-    ckpt, seg_config = sup['best_checkpoint'], sup['config_dump']
-    for path in (ckpt, seg_config):
-        if not osp.isfile(path):
-            raise BenchmarkError(
-                f'{path} (from {sup_path}) is gone: re-run `python '
-                f'benchmarks/camvid_semi.py run supervised --seed {seed}`')
+    ckpt, seg_config = supervised_model(results_dir, seed, 'captions')
     info = dict(file=caption_file, checkpoint=ckpt, config=seg_config)
     written_from = read_caption_checkpoint(caption_file)
     if written_from is not None and (force or written_from != ckpt):
@@ -132,6 +145,11 @@ def run(args) -> dict:
             args.results_dir, args.captions)
     cfg = build_run_config(row, args.seed, args.iters, work_dir, val_interval,
                            captions and captions['file'], args.num_workers)
+    init = None
+    if row.init_from == 'supervised':  # burn-in: start from that model
+        init = supervised_model(args.results_dir, args.seed,
+                                'initial weights')[0]
+        cfg.load_from = init
     os.makedirs(work_dir, exist_ok=True)
     dumped = osp.join(work_dir, f'{args.row}_seed{args.seed}.py')
     cfg.dump(dumped)
@@ -162,6 +180,7 @@ def run(args) -> dict:
         best_checkpoint=ckpt,
         test=read_test_metrics(test_dir),
         captions=captions,
+        init_checkpoint=init,
         resumed=bool(args.resume),
         median_train_iter_s=median_train_scalar(records, 'time'),
         median_data_time_s=median_train_scalar(records, 'data_time'),

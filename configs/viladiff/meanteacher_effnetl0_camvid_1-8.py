@@ -10,7 +10,19 @@ model = dict(
     type='SemiEncoderDecoder',
     segmentor=_base_.model,
     semi_train_cfg=dict(
-        threshold=0.95, unsup_weight=1.0, rampup_iters=200, cutmix_prob=0.5),
+        # per-class thresholds: the median teacher confidence of each
+        # predicted class, between 0.6 and 0.95, so rare classes get labels
+        threshold=0.95,
+        threshold_mode='class_percentile',
+        class_percentile=0.5,
+        threshold_floor=0.6,
+        class_momentum=0.99,
+        # BN statistics (which the teacher copies) from the labeled crops
+        # only, which look like the weak views the teacher labels
+        unsup_bn_stats=False,
+        unsup_weight=1.0,
+        rampup_iters=200,
+        cutmix_prob=0.5),
     semi_test_cfg=dict(predict_on='teacher'))
 
 labeled_pipeline = _base_.train_pipeline[:-1] + [

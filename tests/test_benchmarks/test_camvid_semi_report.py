@@ -112,9 +112,11 @@ def test_report_without_results_is_a_clear_error(tmp_path):
     assert proc.returncode == 1 and 'run ROW --seed S' in proc.stderr
 
 
-def test_caption_rows_need_the_supervised_row(tmp_path):
+@pytest.mark.parametrize('row', ['viladiff', 'meanteacher'])
+def test_rows_built_on_the_supervised_row_need_it(tmp_path, row):
+    # captions (viladiff) and the burn-in (meanteacher) come from it
     proc = subprocess.run([
-        sys.executable, SCRIPT, 'run', 'viladiff', '--seed', '7',
+        sys.executable, SCRIPT, 'run', row, '--seed', '7',
         '--results-dir',
         str(tmp_path), '--work-dir',
         str(tmp_path / 'w'), '--caption-file',
@@ -146,3 +148,27 @@ def test_supervised_row_smoke(tmp_path):
     assert result['best_val']['iteration'] in (2, 4)
     assert 0 <= result['test']['mIoU'] <= 100
     assert len(result['test']['per_class_iou']) == 11
+    # the mean teacher starts from that row's best checkpoint (burn-in)
+    proc = subprocess.run([
+        sys.executable, SCRIPT, 'run', 'meanteacher', '--iters', '2',
+        '--val-interval', '2', '--num-workers', '0', '--results-dir',
+        str(tmp_path), '--work-dir',
+        str(tmp_path / 'mt')
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(tmp_path / 'camvid_semi' / 'meanteacher_seed0.json') as f:
+        semi = json.load(f)
+    assert semi['init_checkpoint'] == result['best_checkpoint']
+    assert semi['val_metric'] == 'teacher/mIoU'
+    assert 'load checkpoint from' in (tmp_path / 'mt').joinpath(
+        *_single_log(tmp_path / 'mt')).read_text().lower()
+
+
+def _single_log(work_dir):
+    """Path parts (relative to ``work_dir``) of the run's one log file."""
+    logs = sorted(work_dir.glob('*/*.log'))
+    assert len(logs) == 1, logs
+    return logs[0].relative_to(work_dir).parts
