@@ -2,11 +2,14 @@
 full ViLaDiff, and the fully supervised ceiling, on one CPU budget.
 
 Every row trains the ImageNet-pretrained EfficientNet-Lite0 DeepLabV3+ at
-the configs' resolution (320x240 images, 192x192 crops, batch 4 labeled +
-4 unlabeled for the semi-supervised rows, 8 labeled for the supervised
-ones) for the same number of iterations, selects the checkpoint with the
-best val mIoU (the teacher's, ``teacher/mIoU``, for semi-supervised rows;
-``mIoU`` for supervised ones) and evaluates it on the 233 test images.
+output stride 16 with the configs' recipe (images rescaled to 0.5-1x of
+480x360, 192x192 crops, class-balanced cross-entropy, test at the native
+480x360; batch 8 labeled crops, plus 8 unlabeled ones in semi-supervised
+rows), selects the checkpoint with the best val mIoU (the teacher's,
+``teacher/mIoU``, for semi-supervised rows; ``mIoU`` for supervised ones)
+and evaluates it on the 233 test images. The ``meanteacher`` row starts
+from the best checkpoint of the ``supervised`` row of the same seed
+(supervised burn-in) and trains 800 semi-supervised iterations.
 
 Rows (``ROWS``; configs under ``configs/``)::
 
@@ -19,10 +22,11 @@ Rows (``ROWS``; configs under ``configs/``)::
     viladiff                viladiff/deeplabv3p_effnetl0_camvid_1-8.py
     fully-supervised        baselines/deeplabv3p_effnetl0_camvid_full.py
 
-Usage (one row and seed per process; rows with captions need the
-``supervised`` row of the same seed first)::
+Usage (one row and seed per process; rows with captions and the
+``meanteacher`` row need the ``supervised`` row of the same seed first)::
 
     python benchmarks/camvid_semi.py run supervised --seed 0
+    python benchmarks/camvid_semi.py run meanteacher --seed 0  # burn-in: ^
     python benchmarks/camvid_semi.py run viladiff --seed 0 [--iters N]
     python benchmarks/camvid_semi.py report
     # all rows, two seeds:
@@ -41,7 +45,8 @@ IoU of the selected checkpoint, the median logged time and data-loading
 time of a training iteration, wall times, machine, date, git commit, torch
 version and the command. Overrides: ``randomness.seed``,
 ``train_cfg.max_iters``, PolyLR ``end``, ``train_cfg.val_interval`` (default
-iters / 8), checkpoint interval (= val interval), ``save_best``.
+iters / 4), checkpoint interval (= val interval), ``save_best``,
+``load_from`` (burn-in rows).
 
 Captions (``meanteacher-vl``, ``viladiff``): template captions from the
 best checkpoint of the ``supervised`` row of the same seed, written by
@@ -55,20 +60,15 @@ given; an interrupted generation resumes.
 ``benchmarks/results/camvid_semi.md`` (mean +- half-range over seeds, and
 per-class test IoU) and ``docs/figures/camvid_semi_val_curves.png``.
 
-Default budget: 2800 iterations (``DEFAULT_ITERS``), validation every 350,
-for every row that sets no ``iters`` of its own (``--iters`` overrides
-both; the result JSON records the iterations run). Derived from two short runs of the slowest row, the full
-``viladiff`` (2-core AMD EPYC, no GPU, 2026-11-22, torch 2.14.1, default 2
-dataloader workers, the machine otherwise nearly idle): mmengine's logged
-training time was 0.70, 0.65 s/iteration (``--iters 40``) and 0.72, 0.75,
-0.67 s/iteration (``--iters 60``); one validation (teacher and student, 2 x
-101 images at 320x240) took 15-19 s; start-up of ``tools/train.py`` about
-20 s, the test step 27-33 s, template captions for the 701 images 71 s
-(10 s when the file is already complete). At 0.72 s/iteration, 2800
-iterations + 8 validations (about 20 s each) + start-up, test and captions
-make about 2016 + 160 + 125 s = 38 min, within the ~40 min target and the
-45 min limit; the other rows are cheaper. A machine shared with other jobs
-runs slower: each result JSON records its wall time.
+Default budget: 2000 iterations (``DEFAULT_ITERS``), 4 validations, for
+every row that sets no ``iters`` of its own (``--iters`` overrides both;
+the result JSON records the iterations run). At output stride 16 a
+supervised iteration (batch 8) takes about 0.85 s on the 2-core machine
+(data loading 0.01 s of it), one validation at 480x360 about 16 s per model
+(101 images), the test step about 45 s: about 31 min a supervised row. A
+machine shared with other jobs runs much slower (two trainings on the two
+cores slowed each other about 8x): each result JSON records its wall time
+and the median iteration time.
 
 This file is the command line; the code is the package ``camvid/`` beside
 it (run as a script, this folder is on ``sys.path``): ``rows.py`` (the

@@ -4,7 +4,7 @@ teacher's pseudo labels on CamVid 1/8's 322 unlabeled images.
 For each semi-supervised row of ``benchmarks/camvid_semi.py`` already run,
 this loads the row's dumped config and best checkpoint, lets the EMA teacher
 label every unlabeled training image as it does in training (the weak view,
-here the whole image at the test resolution, 320x240; captions read as in
+here the whole image at the test resolution, 480x360; captions read as in
 training for rows with the VL path) and compares the pseudo labels with the
 images' true labels, which training never reads. For cascade rows (with the
 diffusion head) it measures the pseudo labels before and after refinement.
@@ -41,6 +41,14 @@ import camvid as bench  # benchmarks/camvid/, beside this script
 BENCHMARK = 'pseudo_labels'
 #: thresholds reported besides the config's own
 THRESHOLDS = (0.95, 0.9, 0.8, 0.7, 0.5, 0.0)
+#: the threshold entry of a config with per-class thresholds
+#: (``threshold_mode`` 'class_percentile' or 'class_adaptive'): each pixel
+#: is compared with the trained model's threshold of its predicted class
+PER_CLASS = 'per-class'
+
+
+def fmt_tau(tau) -> str:
+    return tau if isinstance(tau, str) else f'{tau:g}'
 
 
 def find_unlabeled(node) -> Optional[dict]:
@@ -84,7 +92,9 @@ class Counts:
 
     Args:
         num_classes (int): K.
-        thresholds (Sequence[float]): the confidence thresholds T.
+        thresholds (Sequence[float | str]): the confidence thresholds T;
+            :data:`PER_CLASS` takes per-pixel thresholds given to
+            :meth:`add`.
     """
 
     def __init__(self, num_classes: int, thresholds: Sequence[float]):
@@ -97,17 +107,25 @@ class Counts:
         self.correct = torch.zeros(n, num_classes, dtype=torch.long)
         self.union_all = torch.zeros(num_classes, dtype=torch.long)
 
-    def add(self, confidence, labels, gt, ignore_index: int = 255) -> None:
+    def add(self,
+            confidence,
+            labels,
+            gt,
+            ignore_index: int = 255,
+            pixel_tau=None) -> None:
         """Add one batch: confidence (B, H, W) float, labels and gt
-        (B, H, W) long."""
+        (B, H, W) long, pixel_tau (B, H, W) the per-class thresholds of the
+        predicted classes (for a :data:`PER_CLASS` entry)."""
         import torch
         k = self.gt.numel()
         valid = gt != ignore_index
         conf, pred, true = confidence[valid], labels[valid], gt[valid]
+        if PER_CLASS in self.thresholds:
+            pixel_tau = pixel_tau[valid]
         self.gt += torch.bincount(true, minlength=k)
         hit = pred == true
         for i, tau in enumerate(self.thresholds):
-            keep = conf >= tau
+            keep = conf >= (pixel_tau if tau == PER_CLASS else tau)
             self.pred[i] += torch.bincount(pred[keep], minlength=k)
             self.correct[i] += torch.bincount(pred[keep & hit], minlength=k)
         self.union_all += torch.bincount(pred, minlength=k) + \
@@ -189,12 +207,13 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
     load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
     model.eval()
     semi_cfg = model.semi_train_cfg
-    if semi_cfg['threshold_mode'] != 'fixed':
-        raise bench.BenchmarkError(
-            f'{dumped}: threshold_mode {semi_cfg["threshold_mode"]!r}; this '
-            'benchmark reports fixed thresholds only')
-    threshold = semi_cfg['threshold']
-    thresholds = sorted(set(thresholds) | {threshold, 0.0}, reverse=True)
+    thresholds = sorted(set(thresholds) | {semi_cfg['threshold'], 0.0},
+                        reverse=True)
+    if semi_cfg['threshold_mode'] == 'fixed':
+        threshold = semi_cfg['threshold']
+    else:  # the checkpoint's per-class thresholds (model.eval(): frozen)
+        threshold = PER_CLASS
+        thresholds.insert(0, PER_CLASS)
     variants = [False, True] if semi_cfg['refine_pseudo_labels'] else [False]
     counts = {v: Counts(model.num_classes, thresholds) for v in variants}
     start = time.perf_counter()
@@ -210,8 +229,12 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
                     size=gt.shape[-2:],
                     mode='bilinear',
                     align_corners=False)
-                confidence, labels = logits.softmax(1).max(1)
-                counts[refined].add(confidence, labels, gt, IGNORE_INDEX)
+                probs = logits.softmax(1)
+                confidence, labels = probs.max(1)
+                pixel_tau = model.thresholds(probs, labels, confidence) \
+                    if threshold == PER_CLASS else None
+                counts[refined].add(confidence, labels, gt, IGNORE_INDEX,
+                                    pixel_tau)
     seconds = time.perf_counter() - start
     classes = list(dataset.metainfo['classes'])
     return dict(
@@ -224,6 +247,9 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
         checkpoint_iter=best_iter,
         images=len(dataset),
         config_threshold=threshold,
+        class_thresholds=dict(
+            zip(classes, model.class_threshold.tolist()))
+        if semi_cfg['threshold_mode'] == 'class_percentile' else None,
         teacher_text_mode=semi_cfg['teacher_text_mode'],
         trained_with_refinement=semi_cfg['refine_pseudo_labels'],
         first_head=counts[False].summary(classes),
@@ -282,7 +308,7 @@ def markdown_report(results: Sequence[dict]) -> str:
         'Written by `python benchmarks/pseudo_label_quality.py` from '
         '`benchmarks/results/pseudo_labels/*.json`. The EMA teacher of each '
         'run\'s best-val checkpoint labels the 322 unlabeled training images '
-        '(whole image at 320x240, as the weak view; captions as in '
+        '(whole image at the test resolution, as the weak view; captions as in '
         'training); their true labels, never read in training, score it at '
         'the labels\' resolution.', '',
         '| row | seed | ckpt iter | pseudo labels | pixel acc | mIoU |',
@@ -308,15 +334,14 @@ def markdown_report(results: Sequence[dict]) -> str:
                 mark = ' (config)' if t['threshold'] == \
                     r['config_threshold'] else ''
                 lines.append(f'| `{r["row"]}` | {r["seed"]} | {label} | '
-                             f'{t["threshold"]:g}{mark} | '
+                             f'{fmt_tau(t["threshold"])}{mark} | '
                              f'{fmt(t["coverage"])} | '
                              f'{fmt(t["precision"])} | '
                              f'{fmt(t["correct_share"])} |')
-    for tau in sorted(
-        {r['config_threshold']
-         for r in results} | {0.7}, reverse=True):
+    taus = {r['config_threshold'] for r in results} | {0.7}
+    for tau in sorted(taus, key=lambda t: (0, 0) if isinstance(t, str) else (1, -t)):
         lines += [
-            '', f'## Per class at tau {tau:g}', '',
+            '', f'## Per class at tau {fmt_tau(tau)}', '',
             'signal / prec: % of the class\'s pixels that receive a correct '
             'confident pseudo label / % of the class\'s confident pseudo '
             'labels that are correct; share: % of the labeled pixels of the '

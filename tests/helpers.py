@@ -114,3 +114,23 @@ def save_tiny_clip(folder: str) -> str:
     torch.save(model.state_dict(),
                osp.join(folder, 'open_clip_pytorch_model.bin'))
     return f'local-dir:{folder}'
+
+
+def run_camvid_row(row: str, results_dir, work_dir, iters: int = 2,
+                   val_interval: int = 2):
+    """``benchmarks/camvid_semi.py run ROW`` for a few iterations, no
+    dataloader workers; returns the finished ``CompletedProcess``."""
+    import subprocess
+    import sys
+    return subprocess.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'benchmarks', 'camvid_semi.py'), 'run', row,
+        '--iters',
+        str(iters), '--val-interval',
+        str(val_interval), '--num-workers', '0', '--results-dir',
+        str(results_dir), '--work-dir',
+        str(work_dir)
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT)

@@ -10,6 +10,7 @@ import camvid_semi
 import pytest
 from camvid import DEFAULT_ITERS, ROWS, Row, median_train_scalar
 from conftest import CAMVID_ROOT, REPO_ROOT
+from helpers import run_camvid_row
 
 SCRIPT = osp.join(REPO_ROOT, 'benchmarks', 'camvid_semi.py')
 
@@ -132,15 +133,7 @@ def test_rows_built_on_the_supervised_row_need_it(tmp_path, row):
 @pytest.mark.slow
 @pytest.mark.skipif(not osp.isdir(CAMVID_ROOT), reason='CamVid not here')
 def test_supervised_row_smoke(tmp_path):
-    proc = subprocess.run([
-        sys.executable, SCRIPT, 'run', 'supervised', '--iters', '4',
-        '--val-interval', '2', '--num-workers', '0', '--results-dir',
-        str(tmp_path), '--work-dir',
-        str(tmp_path / 'w')
-    ],
-                          capture_output=True,
-                          text=True,
-                          cwd=REPO_ROOT)
+    proc = run_camvid_row('supervised', tmp_path, tmp_path / 'w', iters=4)
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(tmp_path / 'camvid_semi' / 'supervised_seed0.json') as f:
         result = json.load(f)
@@ -149,15 +142,7 @@ def test_supervised_row_smoke(tmp_path):
     assert 0 <= result['test']['mIoU'] <= 100
     assert len(result['test']['per_class_iou']) == 11
     # the mean teacher starts from that row's best checkpoint (burn-in)
-    proc = subprocess.run([
-        sys.executable, SCRIPT, 'run', 'meanteacher', '--iters', '2',
-        '--val-interval', '2', '--num-workers', '0', '--results-dir',
-        str(tmp_path), '--work-dir',
-        str(tmp_path / 'mt')
-    ],
-                          capture_output=True,
-                          text=True,
-                          cwd=REPO_ROOT)
+    proc = run_camvid_row('meanteacher', tmp_path, tmp_path / 'mt')
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(tmp_path / 'camvid_semi' / 'meanteacher_seed0.json') as f:
         semi = json.load(f)

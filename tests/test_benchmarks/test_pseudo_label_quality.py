@@ -9,9 +9,9 @@ import sys
 import pytest
 import torch
 from conftest import CAMVID_ROOT, REPO_ROOT
+from helpers import run_camvid_row
 
 SCRIPT = osp.join(REPO_ROOT, 'benchmarks', 'pseudo_label_quality.py')
-ROW_SCRIPT = osp.join(REPO_ROOT, 'benchmarks', 'camvid_semi.py')
 
 
 def load_script():
@@ -47,6 +47,25 @@ def test_counts_coverage_precision_and_class_signal():
     assert s['per_class']['b']['pixels'] == 2
     assert b[0.9]['signal'] == pytest.approx(50.0)
     assert b[0.5]['precision'] == pytest.approx(50.0)  # pixels 1 and 2
+
+
+def test_counts_at_per_class_thresholds():
+    module = load_script()
+    counts = module.Counts(2, [module.PER_CLASS, 0.9, 0.0])
+    gt = torch.tensor([[[0, 0, 1, 1]]])
+    labels = torch.tensor([[[0, 0, 1, 0]]])
+    confidence = torch.tensor([[[0.95, 0.8, 0.65, 0.7]]])
+    # class 0 at 0.9, class 1 at 0.6: pixels 0 and 2 pass, both right
+    pixel_tau = torch.tensor([0.9, 0.6])[labels]
+    counts.add(confidence, labels, gt, pixel_tau=pixel_tau)
+    s = counts.summary(['a', 'b'])
+    by_tau = {t['threshold']: t for t in s['thresholds']}
+    assert by_tau[module.PER_CLASS]['coverage'] == pytest.approx(50.0)
+    assert by_tau[module.PER_CLASS]['precision'] == pytest.approx(100.0)
+    assert by_tau[0.9]['coverage'] == pytest.approx(25.0)
+    b = {t['threshold']: t for t in s['per_class']['b']['by_threshold']}
+    assert b[module.PER_CLASS]['signal'] == pytest.approx(50.0)
+    assert b[0.9]['signal'] == pytest.approx(0.0)
 
 
 def fake_result(module, row, refined):
@@ -107,16 +126,11 @@ def test_unrun_row_is_a_clear_error(tmp_path):
 @pytest.mark.skipif(not osp.isdir(CAMVID_ROOT), reason='CamVid not here')
 def test_meanteacher_row_pseudo_labels(tmp_path):
     work = tmp_path / 'w'
-    proc = subprocess.run([
-        sys.executable, ROW_SCRIPT, 'run', 'meanteacher', '--iters', '2',
-        '--val-interval', '2', '--num-workers', '0', '--results-dir',
-        str(tmp_path), '--work-dir',
-        str(work)
-    ],
-                          capture_output=True,
-                          text=True,
-                          cwd=REPO_ROOT)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # the mean teacher starts from the supervised row (burn-in)
+    for row, folder in (('supervised', tmp_path / 'sup'), ('meanteacher',
+                                                           work)):
+        proc = run_camvid_row(row, tmp_path, folder)
+        assert proc.returncode == 0, proc.stderr[-3000:]
     proc = subprocess.run([
         sys.executable, SCRIPT, 'meanteacher', '--work-dir',
         str(work), '--results-dir',
@@ -133,6 +147,10 @@ def test_meanteacher_row_pseudo_labels(tmp_path):
     by_tau = {t['threshold']: t for t in summary['thresholds']}
     assert by_tau[0.0]['coverage'] == pytest.approx(100.0)
     assert by_tau[0.0]['precision'] == pytest.approx(summary['pixel_acc'])
-    coverages = [t['coverage'] for t in summary['thresholds']]
-    assert coverages == sorted(coverages)  # thresholds descend
+    # the config's per-class thresholds first, then fixed ones descending
+    assert summary['thresholds'][0]['threshold'] == 'per-class'
+    assert result['config_threshold'] == 'per-class'
+    assert set(result['class_thresholds']) == set(summary['per_class'])
+    coverages = [t['coverage'] for t in summary['thresholds'][1:]]
+    assert coverages == sorted(coverages)
     assert summary['pixels'] > 322 * 360 * 480 * 0.9
