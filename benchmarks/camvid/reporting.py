@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import statistics
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -107,6 +108,25 @@ def fmt(pair: Optional[Tuple[float, float]], digits: int = 2) -> str:
     return f'{mean:.{digits}f} ± {spread:.{digits}f}'
 
 
+def burn_in_iters(result: dict) -> int:
+    """Iterations of the checkpoint a burn-in run started from (0 for a
+    run from ImageNet weights), read from its name (``..._iter_N.pth``)."""
+    found = re.search(r'iter_(\d+)\.pth$', result.get('init_checkpoint') or '')
+    return int(found.group(1)) if found else 0
+
+
+def base_group(bases: Dict[Tuple[str, int], List[dict]], base: str,
+               row: str, iters: int) -> Optional[List[dict]]:
+    """The ``base`` row's results to pair with ``row``: at the same
+    iterations, or, for a row that starts from the base row's model
+    (``Row.init_from``), at the base row's own budget."""
+    if (base, iters) in bases:
+        return bases[(base, iters)]
+    if row in ROWS and ROWS[row].init_from == base:
+        return next((g for (r, _), g in bases.items() if r == base), None)
+    return None
+
+
 def _unique(results, get) -> str:
     return ', '.join(sorted({str(get(r)) for r in results}))
 
@@ -126,7 +146,9 @@ def markdown_report(results: Sequence[dict], png_name: str) -> str:
         'best validation; test: 233 images, the best-val checkpoint. '
         'Δ test: test mIoU minus that of `supervised` (or `meanteacher`) '
         'at the same iterations and seed, mean ± half-range over the seeds '
-        'both rows ran (named when not all of the row\'s seeds).',
+        'both rows ran (named when not all of the row\'s seeds); a row that '
+        'starts from the supervised model of its seed (burn-in, `iters` '
+        'counts only its own iterations) is paired with that model.',
         '',
         f'- machine: {_unique(results, lambda r: r["machine"]["cpu"])}, '
         f'{_unique(results, lambda r: r["machine"]["cores"])} cores',
@@ -145,7 +167,8 @@ def markdown_report(results: Sequence[dict], png_name: str) -> str:
         summaries.append(s)
         deltas = [
             fmt_delta(
-                paired_delta(g, bases.get((base, s['iters']))), s['seeds'])
+                paired_delta(g, base_group(bases, base, s['row'],
+                                           s['iters'])), s['seeds'])
             for base in ('supervised', 'meanteacher')
         ]
         lines.append(f'| {s["method"]} | `{s["row"]}` | '
@@ -181,7 +204,8 @@ def markdown_report(results: Sequence[dict], png_name: str) -> str:
 
 def plot_curves(results: Sequence[dict], path: str) -> None:
     """Val mIoU (of the selected model) vs iteration: one colour per row,
-    one line per seed (line style by seed)."""
+    one line per seed (line style by seed); a burn-in run's curve starts
+    where its initial checkpoint was saved."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -193,6 +217,7 @@ def plot_curves(results: Sequence[dict], path: str) -> None:
         if not r['val_curve']:
             continue
         iters, values = zip(*r['val_curve'])
+        iters = [i + burn_in_iters(r) for i in iters]  # after its burn-in
         colour = colours[rows.index(r['row']) % len(colours)]
         label = f'{r["row"]} ({r["iters"]} it) seed {r["seed"]}'
         ax.plot(

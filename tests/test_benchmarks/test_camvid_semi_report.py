@@ -74,6 +74,24 @@ def test_report_means_spreads_and_plot(tmp_path):
             'camvid_semi_val_curves.png').stat().st_size > 1000
 
 
+def test_burn_in_rows_pair_with_the_model_they_start_from(tmp_path):
+    from camvid.reporting import burn_in_iters, markdown_report
+    results = []
+    for seed, (sup, mt) in enumerate(((40.0, 44.5), (42.0, 45.0))):
+        results.append(fake_result('supervised', seed, 50.0, sup, 2000))
+        semi = fake_result('meanteacher', seed, 52.0, mt, 800)
+        semi['init_checkpoint'] = f'/w/supervised_seed{seed}/' \
+            'best_mIoU_iter_2000.pth'
+        results.append(semi)
+    assert burn_in_iters(results[1]) == 2000
+    assert burn_in_iters(results[0]) == 0
+    text = markdown_report(results, 'curves.png')
+    line = next(ln for ln in text.splitlines()
+                if ln.startswith('| ') and '`meanteacher`' in ln)
+    # deltas per seed: +4.5 and +3.0 -> +3.75 ± 0.75
+    assert '| +3.75 ± 0.75 |' in line
+
+
 def test_iters_fall_back_to_the_row_then_the_default(monkeypatch):
     monkeypatch.setitem(
         ROWS, 'short',
