@@ -19,10 +19,21 @@ val_set = dict(
     data_root=data_root,
     data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
     pipeline=test_pipeline)
+# The synthetic shapes keep the demo's own settings, not the CamVid recipe
+# (output stride 16, class weights, head lr x10, warm-up).
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    decode_head=dict(num_classes=4),
-    auxiliary_head=dict(num_classes=4))
+    backbone=dict(strides=None, dilations=None),
+    decode_head=dict(
+        num_classes=4,
+        dilations=(1, 6, 12, 18),
+        loss_decode=dict(
+            _delete_=True, type='CrossEntropyLoss', loss_weight=1.0)),
+    auxiliary_head=dict(
+        num_classes=4,
+        loss_decode=dict(
+            _delete_=True, type='CrossEntropyLoss', loss_weight=0.4)))
+optim_wrapper = dict(paramwise_cfg=dict(_delete_=True))
 train_dataloader = dict(
     dataset=dict(
         dataset=dict(
@@ -36,7 +47,7 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(_delete_=True, **val_set))
 test_dataloader = val_dataloader
 max_iters = 1000
-param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
+param_scheduler = [dict(_base_.param_scheduler[1], begin=0, end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=250)
 default_hooks = dict(
     logger=dict(interval=50), checkpoint=dict(interval=250, save_best=None))

@@ -22,13 +22,33 @@ unlabeled_pipeline = [
             unsup_weak=[], unsup_strong=[dict(type='StrongPhotometricAug')])),
 ]
 data_preprocessor = dict(size=crop_size)
+# The synthetic shapes keep the demo's own settings, not the CamVid recipe
+# (output stride 16, class weights, head lr x10, warm-up, 8 + 8 crops,
+# per-class thresholds).
 model = dict(
     segmentor=dict(
         data_preprocessor=data_preprocessor,
-        decode_head=dict(num_classes=4),
-        auxiliary_head=dict(num_classes=4)),
-    semi_train_cfg=dict(rampup_iters=100))
+        backbone=dict(strides=None, dilations=None),
+        decode_head=dict(
+            num_classes=4,
+            dilations=(1, 6, 12, 18),
+            loss_decode=dict(
+                _delete_=True, type='CrossEntropyLoss', loss_weight=1.0)),
+        auxiliary_head=dict(
+            num_classes=4,
+            loss_decode=dict(
+                _delete_=True, type='CrossEntropyLoss', loss_weight=0.4))),
+    semi_train_cfg=dict(
+        _delete_=True,
+        threshold=0.95,
+        unsup_weight=1.0,
+        rampup_iters=100,
+        cutmix_prob=0.5))
+optim_wrapper = dict(paramwise_cfg=dict(_delete_=True))
+batch_size = 8
 train_dataloader = dict(
+    batch_size=batch_size,
+    sampler=dict(batch_size=batch_size),
     dataset=dict(datasets=[
         dict(
             type='PartitionDataset',
@@ -54,6 +74,6 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 max_iters = 1000
-param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
+param_scheduler = [dict(_base_.param_scheduler[1], begin=0, end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=250)
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=250))
