@@ -9,7 +9,7 @@ rows), selects the checkpoint with the best val mIoU (the teacher's,
 ``teacher/mIoU``, for semi-supervised rows; ``mIoU`` for supervised ones)
 and evaluates it on the 233 test images. The ``meanteacher`` row starts
 from the best checkpoint of the ``supervised`` row of the same seed
-(supervised burn-in) and trains 800 semi-supervised iterations.
+(supervised burn-in) and trains 400 semi-supervised iterations.
 
 Rows (``ROWS``; configs under ``configs/``)::
 

@@ -42,7 +42,7 @@ class Row(NamedTuple):
 
 
 #: semi-supervised iterations after the supervised burn-in
-SEMI_ITERS = 800
+SEMI_ITERS = 400
 
 #: the rows, in report order
 ROWS: Dict[str, Row] = {
