@@ -19,7 +19,6 @@ import os
 import os.path as osp
 import sys
 
-import numpy as np
 from mmengine.config import Config
 from mmengine.fileio import get
 from mmengine.registry import init_default_scope
