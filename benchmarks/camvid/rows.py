@@ -60,6 +60,18 @@ ROWS: Dict[str, Row] = {
         {'optim_wrapper.optimizer.lr': 0.001},
         iters=SEMI_ITERS,
         init_from='supervised'),
+    # ablation: the loss on pseudo labels weighted by the supervised loss's
+    # median-frequency class weights (the config's unweighted CE off)
+    'meanteacher-unsupcw':
+    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py',
+        True,
+        False,
+        'mean teacher, class-weighted loss on pseudo labels', {
+            'optim_wrapper.optimizer.lr': 0.001,
+            'model.semi_train_cfg.unsup_class_weight': True
+        },
+        iters=SEMI_ITERS,
+        init_from='supervised'),
     # ablation: the mean teacher's confidence threshold (0.95 in the config;
     # see benchmarks/pseudo_label_quality.py for the coverage it leaves)
     'meanteacher-tau0.8':

@@ -20,6 +20,9 @@ model = dict(
         # BN statistics (which the teacher copies) from the labeled crops
         # only, which look like the weak views the teacher labels
         unsup_bn_stats=False,
+        # plain CE on pseudo labels: the class weights of the supervised loss
+        # would multiply the errors of the least precise (rare) classes
+        unsup_class_weight=False,
         unsup_weight=1.0,
         rampup_iters=200,
         cutmix_prob=0.5),

@@ -16,8 +16,9 @@ from torch import Tensor
 from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
 from ..necks import INFER_MODES
-from ..utils import (confidence_histogram, cutmix, frozen_bn_stats,
-                     head_logits, sigmoid_rampup, update_class_thresholds)
+from ..utils import (class_weights_off, confidence_histogram, cutmix,
+                     frozen_bn_stats, head_logits, sigmoid_rampup,
+                     update_class_thresholds)
 from .vl_encoder_decoder import VLSegmentorMixin
 
 #: every key of ``semi_train_cfg`` with its default
@@ -54,6 +55,10 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     # does, so the teacher, which copies the student's buffers, normalises
     # its weak views with statistics of weak views
     unsup_bn_stats=True,
+    # the loss on pseudo labels uses the heads' class weights (e.g.
+    # ClassBalancedCrossEntropyLoss); False: unweighted, as pseudo labels of
+    # rare classes are the least precise (weights would multiply their errors)
+    unsup_class_weight=True,
     # the unlabeled view the teacher labels: 'unsup_weak' or 'unsup_strong'
     teacher_branch='unsup_weak',
     # with a VLFusionNeck: the text the teacher reads for pseudo labels,
@@ -96,9 +101,10 @@ def _check_semi_train_cfg(cfg: dict) -> None:
             f"semi_train_cfg.threshold_floor ({cfg['threshold_floor']}) must "
             f"be <= semi_train_cfg.threshold ({cfg['threshold']}), the "
             "ceiling of the per-class thresholds")
-    if not isinstance(cfg['unsup_bn_stats'], bool):
-        raise ConfigError('semi_train_cfg.unsup_bn_stats must be True or '
-                          f"False, got {cfg['unsup_bn_stats']!r}")
+    for key in ('unsup_bn_stats', 'unsup_class_weight'):
+        if not isinstance(cfg[key], bool):
+            raise ConfigError(f'semi_train_cfg.{key} must be True or False, '
+                              f'got {cfg[key]!r}')
     if cfg['teacher_text_mode'] not in INFER_MODES:
         raise ConfigError(f'semi_train_cfg.teacher_text_mode must be one of '
                           f"{INFER_MODES}, got {cfg['teacher_text_mode']!r}")
@@ -124,7 +130,8 @@ class SemiEncoderDecoder(BaseSegmentor):
     (:meth:`thresholds`) and padding are ignored, and CutMix pastes boxes
     between unlabeled samples in images and pseudo labels alike. With
     ``unsup_bn_stats=False`` the unsupervised forward leaves the student's
-    BN running statistics alone. The teacher is updated by
+    BN running statistics alone, with ``unsup_class_weight=False`` its loss
+    ignores the heads' class weights. The teacher is updated by
     ``SemiMeanTeacherHook`` (EMA of the student), never by gradients.
     Mean teacher: Tarvainen & Valpola, NeurIPS 2017; weak-to-strong
     consistency: FixMatch (Sohn et al., 2020), UniMatch (Yang et al., 2023).
@@ -423,7 +430,9 @@ class SemiEncoderDecoder(BaseSegmentor):
         weight = self.current_unsup_weight
         bn_stats = nullcontext() if cfg['unsup_bn_stats'] else \
             frozen_bn_stats(self.student)
-        with bn_stats:
+        class_weights = nullcontext() if cfg['unsup_class_weight'] else \
+            class_weights_off(self.student)
+        with bn_stats, class_weights:
             unsup = self.student.loss(
                 strong, self._with_labels(data_samples['unsup_strong'],
                                           masked))

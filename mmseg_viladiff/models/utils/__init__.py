@@ -1,5 +1,6 @@
 from .bn_stats import frozen_bn_stats
 from .cascade import head_logits
+from .class_weight_off import class_weights_off
 from .class_thresholds import (confidence_histogram, histogram_quantile,
                                update_class_thresholds)
 from .cutmix import cutmix, random_box_masks
@@ -7,7 +8,7 @@ from .edge_band_weights import EdgeBandPixelWeights
 from .ramps import sigmoid_rampup
 
 __all__ = [
-    'frozen_bn_stats', 'head_logits', 'confidence_histogram',
+    'frozen_bn_stats', 'head_logits', 'class_weights_off', 'confidence_histogram',
     'histogram_quantile', 'update_class_thresholds', 'cutmix',
     'random_box_masks', 'EdgeBandPixelWeights', 'sigmoid_rampup'
 ]
