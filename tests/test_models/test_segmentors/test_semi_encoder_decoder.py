@@ -339,6 +339,7 @@ def test_predict_on_switches_model():
     (dict(threshold_mode='class_percentile', threshold=0.5,
           threshold_floor=0.6), 'semi_train_cfg.threshold_floor'),
     (dict(unsup_bn_stats='no'), 'semi_train_cfg.unsup_bn_stats'),
+    (dict(unsup_class_weight=0), 'semi_train_cfg.unsup_class_weight'),
 ])
 def test_bad_semi_train_cfg_names_the_key(cfg, key):
     with pytest.raises(ConfigError, match=key):
@@ -411,3 +412,25 @@ def test_refined_pseudo_labels_come_from_the_cascade():
     with torch.no_grad():
         assert torch.equal(
             model.teacher_logits(x), model.teacher_logits(x, refined=False))
+
+
+@pytest.mark.parametrize('unsup_class_weight', [True, False])
+def test_unsup_loss_class_weights_only_when_asked(unsup_class_weight):
+    model = _model(unsup_class_weight=unsup_class_weight, cutmix_prob=0.)
+    weight = [1.0, 8.0, 1.0, 1.0]
+    for student in (model.student, model.teacher):
+        student.decode_head.loss_decode = MODELS.build(
+            dict(type='ClassBalancedCrossEntropyLoss', class_weight=weight))
+    seen = []
+    student_loss = model.student.loss
+
+    def recording_loss(*args, **kwargs):
+        w = model.student.decode_head.loss_decode.class_weight
+        seen.append(None if w is None else w.tolist())
+        return student_loss(*args, **kwargs)
+
+    model.student.loss = recording_loss
+    model.loss(*_batch())
+    assert seen == [weight, weight if unsup_class_weight else None]
+    assert model.student.decode_head.loss_decode.class_weight.tolist() == \
+        weight
