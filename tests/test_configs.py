@@ -14,7 +14,8 @@ from mmseg_viladiff.utils import adapt_cfg_to_device
 
 CONFIGS = sorted(
     glob.glob(osp.join(REPO_ROOT, 'configs', 'viladiff', '*.py')) +
-    glob.glob(osp.join(REPO_ROOT, 'configs', 'baselines', '*.py')))
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'baselines', '*.py')) +
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'examples', '*.py')))
 
 
 def test_configs_found():
@@ -37,6 +38,7 @@ def test_configs_found():
         'baselines/deeplabv3p_effnetl0_camvid_1-8.py',
         'baselines/deeplabv3p_effnetl0_camvid_full.py',
         'baselines/deeplabv3p_effnetl0_synthetic.py',
+        'examples/meanteacher_effnetl0_custom-dataset.py',
     } <= names
 
 

@@ -11,7 +11,8 @@ COMPONENTS = {
      'VLEncoderDecoder', 'VLCascadeEncoderDecoder', 'HFTextEncoder',
      'OpenCLIPTextEncoder'),
     DATASETS: ('CamVidDataset', 'PartitionDataset', 'SyntheticShapesDataset'),
-    TRANSFORMS: ('MultiViewPack', 'StrongPhotometricAug', 'LoadCaption'),
+    TRANSFORMS:
+    ('MultiViewPack', 'StrongPhotometricAug', 'LoadCaption', 'CheckSegLabels'),
     TASK_UTILS: ('EdgeBandPixelWeights', ),
     DATA_SAMPLERS: ('LabeledUnlabeledSampler', ),
     HOOKS: ('SafeCheckpointHook', 'RandomStateHook', 'SemiMeanTeacherHook',

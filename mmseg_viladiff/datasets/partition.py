@@ -20,6 +20,7 @@ from mmengine.dataset import BaseDataset, ConcatDataset
 from mmseg.registry import DATASETS
 
 from ..utils.errors import DataError
+from .file_checks import build_seg_dataset, missing_file_message
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,10 @@ class PartitionDataset:
                  split_file: str,
                  with_label: bool = True,
                  lazy_init: bool = False):
-        self.dataset = DATASETS.build(dataset) if isinstance(dataset,
-                                                             dict) else dataset
+        self.dataset = build_seg_dataset(
+            dataset,
+            f'PartitionDataset({split_file!r}).dataset') if isinstance(
+                dataset, dict) else dataset
         self.split_file = split_file
         self.with_label = with_label
         self._leaves = None
@@ -182,33 +185,51 @@ class PartitionDataset:
             where = f'{split_file}:{entry.line}'
             hits = keys.get(entry.image, [])
             if not hits:
-                raise DataError(
-                    f'{where}: image {entry.image!r} is not in the dataset '
-                    f'({type(self.dataset).__name__} under '
-                    f'{data_root!r}); check the file exists and the split '
-                    'belongs to this dataset')
+                raise DataError(f'{where}: image {entry.image!r} is not in '
+                                'the dataset: ' +
+                                self._explain_missing(entry.image))
             if len(set(hits)) > 1:
                 raise DataError(f'{where}: {entry.image!r} matches '
                                 f'{len(set(hits))} images; write its path '
                                 'relative to the dataset root')
             index = hits[0]
+            leaf, _ = self._locate(index)
             info = self.get_wrapped_info(index)
             if not osp.isfile(info['img_path']):
-                raise DataError(
-                    f'{where}: image file {info["img_path"]} does not exist')
+                raise DataError(f'{where}: image file ' + missing_file_message(
+                    info['img_path'], getattr(leaf, 'img_suffix', ''),
+                    'img_suffix'))
             label = None
             if self.with_label:
                 label = info.get('seg_map_path')
+                suffix = getattr(leaf, 'seg_map_suffix', '')
                 if entry.label is not None:
-                    label = osp.join(data_root or '', entry.label)
+                    label, suffix = osp.join(data_root or '', entry.label), ''
                 if label is None or not osp.isfile(label):
+                    missing = missing_file_message(
+                        label, suffix, 'seg_map_suffix') if label else 'None'
                     raise DataError(
-                        f'{where}: label file {label} of {entry.image!r} '
-                        'does not exist (set with_label=False for an '
-                        'unlabeled partition)')
+                        f'{where}: label file of {entry.image!r}: {missing}.'
+                        ' (An unlabeled partition needs with_label=False.)')
             samples.append((index, label))
         self._samples = samples
         self._fully_initialized = True
+
+    def _explain_missing(self, image: str) -> str:
+        """The file that ``image`` of the partition names, and why it did
+        not match: it does not exist, or only under another suffix."""
+        leaf = self._leaves[0][0]
+        suffix = getattr(leaf, 'img_suffix', None)
+        if suffix is None:  # not an MMSeg dataset: no folder to look into
+            return (f'{type(self.dataset).__name__} under '
+                    f'{leaf.data_root!r} does not list it')
+        img_dir = leaf.data_prefix.get('img_path') or leaf.data_root or ''
+        name = image if image.endswith(suffix) else image + suffix
+        path = osp.normpath(osp.join(leaf.data_root or '', name))
+        if not path.startswith(osp.normpath(img_dir) + osp.sep):
+            path = osp.join(img_dir, name)  # written relative to img_dir
+        return (missing_file_message(path, suffix, 'img_suffix') +
+                '; check that the split belongs to this dataset')
 
     def _locate(self, index: int) -> Tuple[BaseDataset, int]:
         for leaf, offset in reversed(self._leaves):

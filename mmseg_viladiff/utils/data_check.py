@@ -20,6 +20,11 @@ PREPARE_HINTS = {
     'data/camvid` from the repository root).',
     'SyntheticShapesDataset':
     'Generate it with `python tools/make_synthetic_data.py`.',
+    'BaseSegDataset':
+    'Put your images and masks under data_root in MMSeg\'s layout '
+    '(img_dir/train, ann_dir/train, img_dir/val, ann_dir/val) and write the '
+    'splits with `python tools/make_splits.py --img-dir ...`; see '
+    'docs/custom_dataset.md.',
 }
 
 

@@ -25,11 +25,25 @@ def load_tool_config(config: str, cfg_options: Optional[dict],
     return cfg
 
 
+def error_message(error: Exception) -> str:
+    """The message of ``error``. An error raised in a DataLoader worker
+    reaches the main process as ``Caught DataError in DataLoader worker
+    process 0. Original Traceback ...``: only its original message is
+    kept."""
+    text = str(error)
+    marker = f'{type(error).__name__}: '
+    if text.startswith('Caught ') and '\nOriginal Traceback' in text and \
+            marker in text:
+        return text[text.rindex(marker) + len(marker):].strip()
+    return text
+
+
 def exit_on_input_error(main: Callable[[], None]) -> None:
-    """Run ``main``; a :class:`ConfigError` or :class:`DataError` prints
-    ``error: <message>`` to stderr and exits with status 1."""
+    """Run ``main``; a :class:`ConfigError` or :class:`DataError` (also
+    from a DataLoader worker) prints ``error: <message>`` to stderr and exits
+    with status 1."""
     try:
         main()
     except (ConfigError, DataError) as e:
-        print(f'error: {e}', file=sys.stderr)
+        print(f'error: {error_message(e)}', file=sys.stderr)
         sys.exit(1)

@@ -130,3 +130,34 @@ def test_make_splits_tool(tmp_path, capsys):
     assert len(labeled) == 2 and len(unlabeled) == 30
     assert labeled[0].label.startswith('SEG/')
     assert '2 labeled / 30 unlabeled' in capsys.readouterr().out
+
+
+def test_make_splits_from_an_image_folder(tmp_path, capsys):
+    from tools_loader import load_tool
+    make_splits = load_tool('make_splits')
+    img_dir = tmp_path / 'img_dir' / 'train'
+    for name in ('a', 'b', 'c', 'sub/d'):
+        os.makedirs(osp.dirname(img_dir / name), exist_ok=True)
+        _write(img_dir / f'{name}_rgb.png', '')
+    _write(img_dir / 'notes.txt', '')
+    make_splits.main([
+        '--img-dir',
+        str(img_dir), '--img-suffix', '_rgb.png', '--num-labeled', '1',
+        '--out-dir',
+        str(tmp_path / 'out')
+    ])
+    labeled = read_partition(str(tmp_path / 'out' / 'labeled.txt'))
+    unlabeled = read_partition(str(tmp_path / 'out' / 'unlabeled.txt'))
+    assert sorted(e.image
+                  for e in labeled + unlabeled) == ['a', 'b', 'c', 'sub/d']
+    assert '1 labeled / 3 unlabeled' in capsys.readouterr().out
+    with pytest.raises(
+            DataError,
+            match=r"ends with '\.jpg'; it holds 4 "
+            r"files ending '\.png', 1 files ending '\.txt'"):
+        make_splits.main([
+            '--img-dir',
+            str(img_dir), '--img-suffix', '.jpg', '--num-labeled', '1',
+            '--out-dir',
+            str(tmp_path / 'out')
+        ])

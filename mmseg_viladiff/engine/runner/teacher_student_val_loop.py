@@ -5,6 +5,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import ValLoop
 from mmseg.registry import LOOPS
 
+from ...datasets.file_checks import build_seg_dataset, check_seg_files
+
 
 @LOOPS.register_module()
 class TeacherStudentValLoop(ValLoop):
@@ -15,7 +17,22 @@ class TeacherStudentValLoop(ValLoop):
     best-checkpoint selection on either model. The model's
     ``semi_test_cfg.predict_on`` is restored afterwards. Arguments are
     ``ValLoop``'s.
+
+    It is built before training starts, and checks then that the
+    validation dataset found its images and masks (:func:`check_seg_files`),
+    so that a wrong suffix stops the run at once with a message naming the
+    folder or file, instead of at the first validation.
     """
+
+    def __init__(self, runner, dataloader, evaluator, fp16=False) -> None:
+        where = 'val_dataloader.dataset'
+        if isinstance(dataloader, dict) and isinstance(
+                dataloader.get('dataset'), dict):
+            dataloader = dict(
+                dataloader,
+                dataset=build_seg_dataset(dataloader['dataset'], where))
+        super().__init__(runner, dataloader, evaluator, fp16)
+        check_seg_files(self.dataloader.dataset, where)
 
     def run(self) -> Dict[str, float]:
         runner = self.runner
