@@ -47,7 +47,12 @@ def test_commands_name_existing_scripts_flags_and_configs(page):
     with open(osp.join(ROOT, page)) as f:
         commands = bash_commands(f.read())
     checked = 0
+    copied = set()  # files the page has the reader create with cp
     for tokens in commands:
+        if tokens[0] == 'cp' and len(tokens) == 3:
+            assert osp.exists(osp.join(ROOT, tokens[1])), \
+                f'{page}: {" ".join(tokens)}: no {tokens[1]}'
+            copied.add(tokens[2])
         script = script_of(tokens)
         if script is None or not script.startswith(('tools/', 'benchmarks/')):
             continue
@@ -61,7 +66,7 @@ def test_commands_name_existing_scripts_flags_and_configs(page):
                 assert f"'{flag}'" in source or f'"{flag}"' in source, \
                     f'{page}: {script} defines no {flag}'
             elif re.match(r'^configs/.*\.py$', token):
-                assert osp.isfile(osp.join(ROOT, token)), \
+                assert token in copied or osp.isfile(osp.join(ROOT, token)), \
                     f'{page}: {" ".join(tokens)}: no {token}'
         checked += 1
     if page == 'README.md':
