@@ -72,6 +72,15 @@ ROWS: Dict[str, Row] = {
         },
         iters=SEMI_ITERS,
         init_from='supervised'),
+    # ablation: the config's own learning rate (10x the row's) for the
+    # semi-supervised iterations
+    'meanteacher-lr0.01':
+    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py',
+        True,
+        False,
+        'mean teacher, learning rate 0.01', {'optim_wrapper.optimizer.lr': 0.01},
+        iters=SEMI_ITERS,
+        init_from='supervised'),
     # ablation: the mean teacher's confidence threshold (0.95 in the config;
     # see benchmarks/pseudo_label_quality.py for the coverage it leaves)
     'meanteacher-tau0.8':
