@@ -1,6 +1,10 @@
 # The embedded demo: DeepLabV3+ EfficientNet-Lite0 on the synthetic shapes
-# dataset (`python tools/make_synthetic_data.py`), a few minutes on a CPU.
-_base_ = './deeplabv3p_effnetl0_camvid_1-8.py'
+# dataset (`python tools/make_synthetic_data.py`), a few minutes on a CPU:
+# the CamVid baseline with the demo's data and segmentor
+# (`_base_/synthetic_demo.py`) and schedule.
+_base_ = [
+    './deeplabv3p_effnetl0_camvid_1-8.py', '../_base_/synthetic_demo.py'
+]
 data_root = 'data/synthetic'
 crop_size = (96, 96)
 train_pipeline = [
@@ -9,42 +13,17 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
-val_set = dict(
-    type='SyntheticShapesDataset',
-    data_root=data_root,
-    data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
-    pipeline=test_pipeline)
-# The synthetic shapes keep the demo's own settings, not the CamVid recipe
-# (output stride 16, class weights, head lr x10, warm-up).
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(strides=None, dilations=None),
-    decode_head=dict(
-        num_classes=4,
-        dilations=(1, 6, 12, 18),
-        loss_decode=dict(
-            _delete_=True, type='CrossEntropyLoss', loss_weight=1.0)),
-    auxiliary_head=dict(
-        num_classes=4,
-        loss_decode=dict(
-            _delete_=True, type='CrossEntropyLoss', loss_weight=0.4)))
+test_pipeline = _base_.val_set.pipeline
+model = _base_.synthetic_segmentor
+# the demo's own schedule (here and below), without the CamVid recipe's
+# head lr x10 and warm-up
 optim_wrapper = dict(paramwise_cfg=dict(_delete_=True))
 train_dataloader = dict(
     dataset=dict(
         dataset=dict(
-            _delete_=True,
-            type='SyntheticShapesDataset',
-            data_root=data_root,
-            data_prefix=dict(
-                img_path='img_dir/train', seg_map_path='ann_dir/train'),
-            pipeline=train_pipeline),
+            _delete_=True, pipeline=train_pipeline, **_base_.synthetic_train),
         split_file='splits/labeled.txt'))
-val_dataloader = dict(dataset=dict(_delete_=True, **val_set))
+val_dataloader = dict(dataset=dict(_delete_=True, **_base_.val_set))
 test_dataloader = val_dataloader
 max_iters = 1000
 param_scheduler = [dict(_base_.param_scheduler[1], begin=0, end=max_iters)]

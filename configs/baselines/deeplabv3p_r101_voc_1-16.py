@@ -3,16 +3,8 @@
 # iterations, 512x512 crops. Later issues turn this into the full ViLaDiff
 # method (mean teacher + vision-language path + diffusion refinement).
 _base_ = [
-    'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
+    '../_base_/models/deeplabv3plus_r101.py',
     '../_base_/datasets/voc12aug_1-16.py',
     '../_base_/viladiff_runtime.py',
     'mmseg::_base_/schedules/schedule_20k.py',
 ]
-crop_size = (512, 512)
-data_preprocessor = dict(size=crop_size)
-model = dict(
-    data_preprocessor=data_preprocessor,
-    pretrained='open-mmlab://resnet101_v1c',
-    backbone=dict(depth=101),
-    decode_head=dict(num_classes=21),
-    auxiliary_head=dict(num_classes=21))

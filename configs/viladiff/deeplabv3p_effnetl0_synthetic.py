@@ -28,40 +28,34 @@ load_caption = dict(
     cache_file='captions.jsonl',
     data_root=_base_.data_root)
 pack = dict(type='PackSegInputs', meta_keys=_base_.caption_meta_keys)
+# the demo's pipelines with the caption after the image, packed with the
+# sample
 labeled_pipeline = [
     dict(type='LoadImageFromFile'),
     load_caption,
     dict(type='LoadAnnotations'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='MultiViewPack', views=dict(sup=[]), pack=pack),
+    dict(_base_.labeled_pipeline[-1], pack=pack),
 ]
 unlabeled_pipeline = [
     dict(type='LoadImageFromFile'),
     load_caption,
     dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='MultiViewPack',
-        views=dict(
-            unsup_weak=[], unsup_strong=[dict(type='StrongPhotometricAug')]),
-        pack=pack),
+    dict(_base_.unlabeled_pipeline[-1], pack=pack),
 ]
 train_dataloader = dict(
     dataset=dict(datasets=[
-        dict(
-            type='PartitionDataset',
-            dataset=dict(pipeline=labeled_pipeline, **_base_.synthetic_train),
-            split_file='splits/labeled.txt'),
-        dict(
-            type='PartitionDataset',
-            dataset=dict(
-                pipeline=unlabeled_pipeline, **_base_.synthetic_train),
-            split_file='splits/unlabeled.txt',
-            with_label=False),
+        dict(partition, dataset=dict(partition.dataset, pipeline=pipeline))
+        for partition, pipeline in zip(
+            _base_.train_dataloader.dataset.datasets,
+            [labeled_pipeline, unlabeled_pipeline])
     ]))
 # images first (mmseg.apis.inference_model swaps step 0 for in-memory
 # images); images without a caption stay uncaptioned (see LoadCaption)
-test_pipeline = _base_.test_pipeline[:1] + [
-    dict(load_caption, on_missing='skip')
-] + _base_.test_pipeline[1:-1] + [pack]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(load_caption, on_missing='skip'),
+    dict(type='LoadAnnotations'), pack
+]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -5,26 +5,9 @@
 # on the stride-4 features, refining the teacher's pseudo labels and the test
 # predictions in 3 steps. Supervised baseline:
 # configs/baselines/deeplabv3p_r101_voc_1-16.py.
-_base_ = './meanteacher-vl_r101_voc_1-16.py'
+_base_ = ['./meanteacher-vl_r101_voc_1-16.py',
+          '../_base_/models/diffusion_head_r101.py']
 model = dict(
-    segmentor=dict(
-        type='VLCascadeEncoderDecoder',
-        num_stages=2,
-        decode_head=[
-            _base_.model.segmentor.decode_head,
-            dict(
-                type='EdgeAwareMixDiffusionHead',
-                in_channels=256,
-                in_index=0,
-                channels=64,
-                num_classes=21,
-                norm_cfg=dict(type='SyncBN', requires_grad=True),
-                align_corners=False,
-                num_timesteps=100,
-                edge_gain=1.0,
-                edge_width=2,
-                flip_source='prediction',
-                num_inference_steps=3,
-                loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
-        ]),
+    segmentor=dict(type='VLCascadeEncoderDecoder', num_stages=2, decode_head=[
+        _base_.model.segmentor.decode_head, _base_.diffusion_head]),
     semi_train_cfg=dict(refine_pseudo_labels=True))

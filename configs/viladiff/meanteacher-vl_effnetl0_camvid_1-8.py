@@ -23,38 +23,23 @@ model = dict(
         neck=_base_.vl_neck),
     semi_train_cfg=dict(teacher_text_mode='caption'))
 
-
-def with_captions(pipeline, on_missing='error'):
-    """Caption after the image loader (which ``mmseg.apis.inference_model``
-    swaps for in-memory images), pack it with the sample."""
-    load, *steps, pack = pipeline
-    if pack['type'] == 'MultiViewPack':
-        pack = dict(
-            pack,
-            pack=dict(
-                type='PackSegInputs', meta_keys=_base_.caption_meta_keys))
-    else:
-        pack = dict(pack, meta_keys=_base_.caption_meta_keys)
-    return [load, dict(load_caption, on_missing=on_missing)] + steps + [pack]
-
-
-train_dataloader = dict(
-    dataset=dict(datasets=[
-        dict(
-            type='PartitionDataset',
-            dataset=dict(
-                _base_.camvid_train,
-                pipeline=with_captions(_base_.labeled_pipeline)),
-            split_file='splits/1-8/labeled.txt'),
-        dict(
-            type='PartitionDataset',
-            dataset=dict(
-                _base_.camvid_train,
-                pipeline=with_captions(_base_.unlabeled_pipeline)),
-            split_file='splits/1-8/unlabeled.txt',
-            with_label=False),
-    ]))
-# images without a caption stay uncaptioned (see LoadCaption)
-test_pipeline = with_captions(_base_.test_pipeline, on_missing='skip')
+# Every pipeline loads the caption after the image (the step that
+# mmseg.apis.inference_model swaps for in-memory images) and packs it with
+# the sample; test images without a caption stay uncaptioned (see
+# LoadCaption).
+test_pipeline = [
+    _base_.test_pipeline[0],
+    dict(load_caption, on_missing='skip'), *_base_.test_pipeline[1:-1],
+    dict(_base_.test_pipeline[-1], meta_keys=_base_.caption_meta_keys)
+]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(datasets=[
+        dict(partition, dataset=dict(partition.dataset, pipeline=[
+            steps[0], load_caption, *steps[1:-1],
+            dict(steps[-1], pack=test_pipeline[-1])  # PackSegInputs + caption
+        ])) for partition, steps in zip(
+            _base_.train_dataloader.dataset.datasets,
+            [_base_.labeled_pipeline, _base_.unlabeled_pipeline])
+    ]))

@@ -4,44 +4,23 @@
 # frozen CLIP ViT-B/16 text encoder, and VLFusionNeck on the two deepest
 # (stride-8, dilated) ResNet levels; a distilled vision-only path serves
 # text-free inference.
-_base_ = ['./meanteacher_r101_voc_1-16.py', '../_base_/datasets/captions.py']
+_base_ = [
+    './meanteacher_r101_voc_1-16.py', '../_base_/models/vl_path_r101.py',
+    '../_base_/datasets/captions.py'
+]
 
-data_root = 'data/VOCdevkit/VOC2012'
+model = dict(
+    segmentor=dict(
+        type='VLEncoderDecoder', promptor=_base_.promptor,
+        neck=_base_.vl_neck),
+    semi_train_cfg=dict(teacher_text_mode='caption'))
+
 load_caption = dict(
     type='LoadCaption',
     cache_file='captions.jsonl',
-    data_root=data_root,
+    data_root=_base_.data_root,
     on_missing='error')
 pack = dict(type='PackSegInputs', meta_keys=_base_.caption_meta_keys)
-model = dict(
-    segmentor=dict(
-        type='VLEncoderDecoder',
-        promptor=dict(
-            type='CaptionPromptor',
-            # open_clip fetches the OpenAI weights once into its cache
-            text_encoder=dict(
-                type='OpenCLIPTextEncoder',
-                model_name='ViT-B-16',
-                pretrained='openai',
-                allow_download=True),
-            vocabulary='voc',
-            use_definitions=True,
-            cache_dir='work_dirs/text_cache'),
-        neck=dict(
-            type='VLFusionNeck',
-            in_channels=[256, 512, 1024, 2048],
-            text_dim=512,
-            num_classes=21,
-            caption_levels=(-2, -1),
-            class_levels=(-1, ),
-            embed_dims=256,
-            num_heads=8,
-            infer_mode='vision',
-            caption_dropout=0.2,
-            align_weight=0.5,
-            distill_weight=1.0)),
-    semi_train_cfg=dict(teacher_text_mode='caption'))
-
 labeled_pipeline = _base_.labeled_pipeline[:1] + [
     load_caption
 ] + _base_.labeled_pipeline[1:-1] + [
@@ -52,28 +31,18 @@ unlabeled_pipeline = _base_.unlabeled_pipeline[:1] + [
 ] + _base_.unlabeled_pipeline[1:-1] + [
     dict(_base_.unlabeled_pipeline[-1], pack=pack)
 ]
-
-
-def voc_aug(pipeline):
-    return dict(
-        type='ConcatDataset',
-        datasets=[
-            dict(_base_.dataset_train, pipeline=pipeline),
-            dict(_base_.dataset_aug, pipeline=pipeline)
-        ])
-
-
 train_dataloader = dict(
     dataset=dict(datasets=[
         dict(
-            type='PartitionDataset',
-            dataset=voc_aug(labeled_pipeline),
-            split_file='splits/1-16/labeled.txt'),
-        dict(
-            type='PartitionDataset',
-            dataset=voc_aug(unlabeled_pipeline),
-            split_file='splits/1-16/unlabeled.txt',
-            with_label=False),
+            partition,
+            dataset=dict(
+                type='ConcatDataset',
+                datasets=[
+                    dict(_base_.dataset_train, pipeline=pipeline),
+                    dict(_base_.dataset_aug, pipeline=pipeline)
+                ])) for partition, pipeline in zip(
+                    _base_.train_dataloader.dataset.datasets,
+                    [labeled_pipeline, unlabeled_pipeline])
     ]))
 # images first (mmseg.apis.inference_model swaps step 0 for in-memory
 # images); images without a caption stay uncaptioned (see LoadCaption)

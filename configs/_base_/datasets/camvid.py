@@ -54,15 +54,10 @@ val_dataloader = dict(
         data_prefix=dict(img_path='val', seg_map_path='valannot'),
         pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        val_dataloader['dataset'],
         ann_file='test.txt',
-        data_prefix=dict(img_path='test', seg_map_path='testannot'),
-        pipeline=test_pipeline))
+        data_prefix=dict(img_path='test', seg_map_path='testannot')))
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
