@@ -81,12 +81,30 @@ ROWS: Dict[str, Row] = {
         'mean teacher, learning rate 0.01', {'optim_wrapper.optimizer.lr': 0.01},
         iters=SEMI_ITERS,
         init_from='supervised'),
-    # ablation: the mean teacher's confidence threshold (0.95 in the config;
-    # see benchmarks/pseudo_label_quality.py for the coverage it leaves)
+    # ablations: one confidence threshold for every class (the config's are
+    # per class, between 0.6 and 0.95)
+    'meanteacher-tau0.95':
+    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py',
+        True,
+        False,
+        'mean teacher, fixed threshold 0.95', {
+            'optim_wrapper.optimizer.lr': 0.001,
+            'model.semi_train_cfg.threshold_mode': 'fixed',
+            'model.semi_train_cfg.threshold': 0.95
+        },
+        iters=SEMI_ITERS,
+        init_from='supervised'),
     'meanteacher-tau0.8':
-    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py', True, False,
-        'mean teacher, threshold 0.8',
-        {'model.semi_train_cfg.threshold': 0.8}),
+    Row('configs/viladiff/meanteacher_effnetl0_camvid_1-8.py',
+        True,
+        False,
+        'mean teacher, fixed threshold 0.8', {
+            'optim_wrapper.optimizer.lr': 0.001,
+            'model.semi_train_cfg.threshold_mode': 'fixed',
+            'model.semi_train_cfg.threshold': 0.8
+        },
+        iters=SEMI_ITERS,
+        init_from='supervised'),
     'meanteacher-diffrefine':
     Row('configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py', True,
         False, 'mean teacher + diffusion refinement'),
