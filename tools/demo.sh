@@ -3,7 +3,8 @@
 # dataset, train the small CPU config semi-supervised (mean teacher) for a few
 # minutes, evaluate the teacher (mIoU and per-class IoU) and write prediction
 # images.
-#   WORK_DIR (default work_dirs/demo)
+#   WORK_DIR (default work_dirs/demo); arguments go to tools/train.py,
+#   e.g. bash tools/demo.sh --cfg-options randomness.seed=1
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -13,7 +14,7 @@ CONFIG=configs/viladiff/meanteacher_effnetl0_synthetic.py
 WORK_DIR=${WORK_DIR:-work_dirs/demo}
 
 "$PY" tools/make_synthetic_data.py --out data/synthetic
-"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "$@"
 CKPT=$(cat "$WORK_DIR/last_checkpoint")
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test" \
   --show-dir "$WORK_DIR/predictions" 2>&1 | tee "$WORK_DIR/test.log"
