@@ -6,6 +6,7 @@ Usage:
          [--num-beams 1] [--dtype float16]]
         [--captioner template --checkpoint CKPT [--seg-config CONFIG]
          [--min-area 0.01]]
+        [--captioner oracle|oracle-regions [--min-area 0]]  (DIAGNOSTIC)
         [--classes a,b,c] [--data-root DIR] [--cfg-options k=v ...]
         [--batch-size 8] [--device cuda:0] [--limit N] [--no-progress]
         [--shard i/n | --merge]
@@ -26,6 +27,13 @@ Backends (each record says which wrote it):
   template  for machines without a VLM: a segmentation checkpoint predicts
             the classes each image shows ("a photo showing road, sky and
             car."); --seg-config defaults to CONFIG_OR_DATA.
+  oracle, oracle-regions
+            DIAGNOSTIC ONLY, never a result: captions written from the
+            ground-truth label maps of every image of CONFIG (unlabeled
+            and test images included), to measure what informative text
+            could give (an upper bound). 'oracle': classes present with
+            size and position words; 'oracle-regions': classes per cell of
+            a 3x3 grid and counts of small objects. Needs a config.
 
 Resuming: images already in the output are skipped and new captions are
 appended batch by batch (flushed and fsynced), so rerunning an interrupted
@@ -56,7 +64,8 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
-from mmseg_viladiff.captioning import (HFCaptioner, TemplateCaptioner,
+from mmseg_viladiff.captioning import (ORACLE_VARIANTS, HFCaptioner,
+                                       OracleCaptioner, TemplateCaptioner,
                                        caption_images, default_prompt,
                                        images_from_config, images_from_folder,
                                        merge_shards, parse_shard, shard_file,
@@ -76,9 +85,9 @@ def parse_args(argv=None):
         '--captioner',
         '--backend',
         dest='captioner',
-        choices=['hf', 'template'],
+        choices=['hf', 'template', *ORACLE_VARIANTS],
         help='backend; defaults to template if --checkpoint is given, '
-        'else hf')
+        'else hf (oracle variants: a diagnostic that reads labels)')
     parser.add_argument('--model', help='hf: model id or local folder')
     parser.add_argument(
         '--prompt',
@@ -102,8 +111,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--min-area',
         type=float,
-        default=0.01,
-        help='template: smallest image share of a named class')
+        help='template, oracle: smallest image share of a named class '
+        '(default 0.01 template, 0 oracle)')
     parser.add_argument(
         '--classes',
         help='comma-separated class names (default: the dataset\'s)')
@@ -148,13 +157,17 @@ def collect_images(args):
     """The ImageSet of CONFIG_OR_DATA, cut to --limit."""
     classes = [c.strip()
                for c in args.classes.split(',')] if args.classes else None
+    oracle = args.captioner in ORACLE_VARIANTS
     if osp.isdir(args.source):
+        if oracle:
+            raise ConfigError(f'--captioner {args.captioner} reads label '
+                              'maps: give a config, not a folder')
         images = images_from_folder(args.source, classes)
     elif _is_config(args.source):
         cfg = Config.fromfile(args.source)  # imports mmseg_viladiff
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
-        images = images_from_config(cfg, args.data_root)
+        images = images_from_config(cfg, args.data_root, with_labels=oracle)
         if classes:
             images.classes = tuple(classes)
     else:
@@ -186,6 +199,14 @@ def _device(args) -> str:
 def build_captioner(args, classes):
     """The backend the arguments ask for."""
     kind = args.captioner or ('template' if args.checkpoint else 'hf')
+    if kind in ORACLE_VARIANTS:
+        if not classes:
+            raise ConfigError('oracle captions need class names: the '
+                              "config's dataset has none; pass --classes")
+        return OracleCaptioner(
+            classes,
+            variant=kind,
+            min_area=args.min_area if args.min_area is not None else 0.0)
     if kind == 'hf':
         if not args.model:
             raise ConfigError('--model is needed (a transformers model id or '
@@ -213,7 +234,7 @@ def build_captioner(args, classes):
         seg_config,
         args.checkpoint,
         class_names=names,
-        min_area=args.min_area,
+        min_area=args.min_area if args.min_area is not None else 0.01,
         device=_device(args))
 
 

@@ -15,13 +15,16 @@ from .generation import (caption_images, find_shard_files, load_images,
                          wait_for_shards)
 from .image_sources import (IMAGE_SUFFIXES, ImageItem, ImageSet,
                             images_from_config, images_from_folder)
+from .oracle import (ORACLE_VARIANTS, ORACLE_WARNING, OracleCaptioner,
+                     read_label_map)
 
 __all__ = [
     'CaptionWriter', 'HFCaptioner', 'IMAGE_SUFFIXES', 'ImageItem', 'ImageSet',
     'RECORD_KEYS', 'TemplateCaptioner', 'caption_images', 'default_prompt',
     'find_shard_files', 'image_key', 'images_from_config',
     'images_from_folder', 'load_images', 'make_record', 'merge_captions',
-    'merge_shards', 'parse_shard', 'presence_caption', 'read_captions',
-    'read_records', 'repair_tail', 'shard_file', 'shard_items',
+    'merge_shards', 'ORACLE_VARIANTS', 'ORACLE_WARNING', 'OracleCaptioner',
+    'parse_shard', 'presence_caption', 'read_captions',
+    'read_label_map', 'read_records', 'repair_tail', 'shard_file', 'shard_items',
     'wait_for_shards', 'write_captions'
 ]

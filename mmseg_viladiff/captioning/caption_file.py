@@ -9,7 +9,8 @@ Each line is one object with the keys of :data:`RECORD_KEYS`::
 
 ``image`` is the image path relative to the data root with POSIX
 separators, ``captioner`` the backend that wrote the caption (``'hf'``,
-``'template'``, ``'synthetic-ground-truth'``), ``model`` the model id or
+``'template'``, ``'synthetic-ground-truth'``, or the diagnostic
+``'oracle'`` / ``'oracle-regions'``, which read the labels), ``model`` the model id or
 path (the checkpoint for the template backend) and ``prompt`` the prompt
 (or null).
 

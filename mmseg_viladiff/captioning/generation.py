@@ -158,7 +158,10 @@ def caption_images(items: Sequence[ImageItem],
         captioner: an object with ``name``, ``model_id``, ``prompt`` and
             ``caption(list[PIL.Image]) -> list[str]``
             (:class:`~.captioners.HFCaptioner`,
-            :class:`~.captioners.TemplateCaptioner`).
+            :class:`~.captioners.TemplateCaptioner`), or
+            ``caption_items(list[ImageItem]) -> list[str]``, which is then
+            called instead (:class:`~.oracle.OracleCaptioner`, from label
+            maps).
         out (str): JSONL file to append to (created if missing).
         batch_size (int): images per ``caption`` call and per synced write.
         skip_files (Sequence[str]): further caption files whose images count
@@ -182,7 +185,10 @@ def caption_images(items: Sequence[ImageItem],
         with CaptionWriter(out) as writer:
             for start in range(0, len(todo), batch_size):
                 batch = todo[start:start + batch_size]
-                captions = captioner.caption(load_images(batch))
+                if hasattr(captioner, 'caption_items'):  # label maps
+                    captions = captioner.caption_items(batch)
+                else:
+                    captions = captioner.caption(load_images(batch))
                 writer.write(
                     make_record(item.key, caption, captioner.name,
                                 captioner.model_id, captioner.prompt)

@@ -28,9 +28,17 @@ class ImageItem:
     Attributes:
         key (str): path relative to the data root, POSIX separators.
         path (str): path to read the image from.
+        seg_path (str, optional): its label map, set only when asked for
+            (oracle captions, a diagnostic that reads labels).
+        label_map (tuple, optional): the dataset's ``(old, new)`` label id
+            pairs, applied when the label map is read.
+        reduce_zero_label (bool): the dataset's ``reduce_zero_label``.
     """
     key: str
     path: str
+    seg_path: Optional[str] = None
+    label_map: Optional[Tuple[Tuple[int, int], ...]] = None
+    reduce_zero_label: bool = False
 
 
 @dataclass
@@ -60,9 +68,23 @@ def _leaf_cfgs(cfg) -> Iterator[dict]:
             yield from _leaf_cfgs(sub)
 
 
-def _dataset_cfgs(cfg, data_root: Optional[str]) -> Dict[str, dict]:
+def _with_labels(cfg) -> None:
+    """Every ``with_label`` of a dataset config (and its wrappers) True."""
+    if isinstance(cfg, dict):
+        if 'with_label' in cfg:
+            cfg['with_label'] = True
+        for value in cfg.values():
+            _with_labels(value)
+    elif isinstance(cfg, (list, tuple)):
+        for value in cfg:
+            _with_labels(value)
+
+
+def _dataset_cfgs(cfg, data_root: Optional[str],
+                  with_labels: bool = False) -> Dict[str, dict]:
     """The dataloaders' dataset configs by loader key, pipelines removed
-    (only paths are needed) and ``data_root`` replaced when given."""
+    (only paths are needed), ``data_root`` replaced when given, and with
+    ``with_labels`` unlabeled partitions read with their labels."""
     out = {}
     for loader in LOADERS:
         loader_cfg = cfg.get(loader)
@@ -73,6 +95,8 @@ def _dataset_cfgs(cfg, data_root: Optional[str]) -> Dict[str, dict]:
             leaf['pipeline'] = []
             if data_root is not None:
                 leaf['data_root'] = data_root
+        if with_labels:
+            _with_labels(dataset)
         out[loader] = dataset
     return out
 
@@ -87,27 +111,33 @@ def _owner_root(path: str, roots: Sequence[str]) -> str:
     return max(inside, key=len) if inside else roots[0]
 
 
-def _dedup(pairs: List[Tuple[str, str]], what: str) -> List[ImageItem]:
+def _dedup(items: List[ImageItem], what: str) -> List[ImageItem]:
     """ImageItems sorted by key; one key naming two files is an error."""
-    by_key: Dict[str, str] = {}
-    for key, path in pairs:
-        known = by_key.setdefault(key, path)
-        if osp.abspath(known) != osp.abspath(path):
-            raise DataError(f'{what}: two images share the cache key {key!r}'
-                            f': {known} and {path}; caption them into '
-                            'separate files')
+    by_key: Dict[str, ImageItem] = {}
+    for item in items:
+        known = by_key.setdefault(item.key, item)
+        if osp.abspath(known.path) != osp.abspath(item.path):
+            raise DataError(f'{what}: two images share the cache key '
+                            f'{item.key!r}: {known.path} and {item.path}; '
+                            'caption them into separate files')
     if not by_key:
         raise DataError(f'{what}: no images found')
-    return [ImageItem(key, by_key[key]) for key in sorted(by_key)]
+    return [by_key[key] for key in sorted(by_key)]
 
 
-def images_from_config(cfg, data_root: Optional[str] = None) -> ImageSet:
+def images_from_config(cfg,
+                       data_root: Optional[str] = None,
+                       with_labels: bool = False) -> ImageSet:
     """All images of a config's train/val/test datasets.
 
     Args:
         cfg (Config): a full MMSeg config (``custom_imports`` already run,
             e.g. by ``Config.fromfile``).
         data_root (str, optional): replaces every dataset's ``data_root``.
+        with_labels (bool): also record each image's label map
+            (``seg_path``, ``label_map``, ``reduce_zero_label``), unlabeled
+            partitions included: only for oracle captions, a diagnostic
+            that reads labels training must never see.
 
     Returns:
         ImageSet: images keyed relative to their dataset's data root,
@@ -121,7 +151,7 @@ def images_from_config(cfg, data_root: Optional[str] = None) -> ImageSet:
     from mmseg.registry import DATASETS
 
     from ..utils.data_check import check_data_paths
-    datasets = _dataset_cfgs(cfg, data_root)
+    datasets = _dataset_cfgs(cfg, data_root, with_labels)
     if not datasets:
         raise ConfigError('the config has no train/val/test dataloader with '
                           'a dataset to caption')
@@ -135,15 +165,31 @@ def images_from_config(cfg, data_root: Optional[str] = None) -> ImageSet:
         for dataset in datasets.values()
         for leaf in _leaf_cfgs(dataset)
     })
-    pairs, classes = [], None
+    items, classes = [], None
     for dataset_cfg in datasets.values():
         dataset = DATASETS.build(dataset_cfg)
         if classes is None:
             classes = tuple(dataset.metainfo.get('classes', ())) or None
         for i in range(len(dataset)):
-            path = dataset.get_data_info(i)['img_path']
-            pairs.append((image_key(path, _owner_root(path, roots)), path))
-    return ImageSet(_dedup(pairs, 'the config\'s datasets'), classes, roots)
+            info = dataset.get_data_info(i)
+            path = info['img_path']
+            key = image_key(path, _owner_root(path, roots))
+            if not with_labels:
+                items.append(ImageItem(key, path))
+                continue
+            if not info.get('seg_map_path'):
+                raise DataError(f'{path}: its dataset gives no label map, '
+                                'which oracle captions need')
+            label_map = info.get('label_map')
+            items.append(
+                ImageItem(
+                    key,
+                    path,
+                    seg_path=info['seg_map_path'],
+                    label_map=tuple(sorted(label_map.items()))
+                    if label_map else None,
+                    reduce_zero_label=bool(info.get('reduce_zero_label'))))
+    return ImageSet(_dedup(items, 'the config\'s datasets'), classes, roots)
 
 
 def images_from_folder(folder: str,
@@ -159,15 +205,15 @@ def images_from_folder(folder: str,
     """
     if not osp.isdir(folder):
         raise DataError(f'image folder not found: {folder}')
-    pairs = []
+    found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         dirnames.sort()
         for name in filenames:
             if name.lower().endswith(IMAGE_SUFFIXES):
                 path = osp.join(dirpath, name)
-                pairs.append((image_key(path, folder), path))
+                found.append(ImageItem(image_key(path, folder), path))
     items = _dedup(
-        pairs, f'folder {folder} (looking for '
+        found, f'folder {folder} (looking for '
         f'{", ".join(IMAGE_SUFFIXES)} files)')
     return ImageSet(items,
                     tuple(classes) if classes else None, [osp.abspath(folder)])
