@@ -17,6 +17,10 @@ from ...utils.errors import ConfigError
 #: what the neck may run: 'train' (text paths + the vision path for
 #: distillation), or one of the inference modes
 INFER_MODES = ('caption', 'class', 'vision')
+#: where the alignment loss compares similarity logits with labels:
+#: 'level' (labels nearest-downsampled to each level's map) or 'label'
+#: (logits bilinearly upsampled to the labels' resolution)
+ALIGN_RESOLUTIONS = ('level', 'label')
 
 
 class CaptionCrossAttention(nn.Module):
@@ -126,7 +130,10 @@ class VLFusionNeck(BaseModule):
     * class path: on ``class_levels``, similarity logits (B, K, H, W)
       between projected pixels and the K class embeddings; their softmax is
       fed back into the features, and ``loss`` aligns them with labels or
-      pseudo labels (cross-entropy);
+      pseudo labels (cross-entropy), at the level's resolution or, with
+      ``align_resolution='label'``, on logits upsampled to the labels'
+      resolution (so thin classes that nearest-downsampling drops from a
+      coarse map still supervise it);
     * vision path: a small adapter per text-touched level, trained to match
       the fused features (stop-gradient on the fused side), so inference
       can run without any text.
@@ -151,6 +158,12 @@ class VLFusionNeck(BaseModule):
             caption is dropped (its caption path is skipped), so the model
             also learns to work from class text alone.
         align_weight (float): weight of the similarity-map alignment loss.
+        align_resolution (str): 'level' (default; labels nearest-downsampled
+            to each class level: at stride 16 a 192 crop gives a 12x12 map
+            in which about half of the crops holding a pole or a pedestrian
+            keep no pixel of it) or 'label' (similarity logits bilinearly
+            upsampled to the labels' resolution, as decode heads compute
+            their loss: every labelled pixel counts).
         distill_weight (float): weight of the distillation loss.
         temperature (float): initial temperature of the similarity logits.
         norm_cfg (dict): norm of the vision adapters.
@@ -168,6 +181,7 @@ class VLFusionNeck(BaseModule):
                  infer_mode: str = 'vision',
                  caption_dropout: float = 0.0,
                  align_weight: float = 0.5,
+                 align_resolution: str = 'level',
                  distill_weight: float = 1.0,
                  temperature: float = 0.07,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
@@ -179,6 +193,9 @@ class VLFusionNeck(BaseModule):
         if not 0 <= caption_dropout <= 1:
             raise ConfigError(f'VLFusionNeck.caption_dropout must be in '
                               f'[0, 1], got {caption_dropout}')
+        if align_resolution not in ALIGN_RESOLUTIONS:
+            raise ConfigError(f'VLFusionNeck.align_resolution must be one of '
+                              f'{ALIGN_RESOLUTIONS}, got {align_resolution!r}')
         n = len(in_channels)
         self.in_channels = list(in_channels)
         self.caption_levels = self._levels(caption_levels, n, 'caption')
@@ -189,6 +206,7 @@ class VLFusionNeck(BaseModule):
         self.infer_mode = infer_mode
         self.caption_dropout = caption_dropout
         self.align_weight = align_weight
+        self.align_resolution = align_resolution
         self.distill_weight = distill_weight
         self.caption_attn = nn.ModuleDict({
             str(i):
@@ -270,6 +288,24 @@ class VLFusionNeck(BaseModule):
         aux['fused'] = {i: outs[i] for i in self.text_levels}
         return tuple(outs), aux
 
+    def _align_loss(self, sim: Tensor, gt: Tensor) -> Tensor:
+        """Cross-entropy of similarity logits (B, K, h, w) against labels
+        (B, 1, H, W) (255 ignored), at the resolution ``align_resolution``
+        says; a zero that keeps the graph when no label is valid."""
+        if self.align_resolution == 'label':
+            sim = F.interpolate(
+                sim, size=gt.shape[2:], mode='bilinear',
+                align_corners=False)  # (B, K, H, W)
+            labels = gt[:, 0].long()
+        else:
+            labels = F.interpolate(
+                gt.float(), size=sim.shape[2:],
+                mode='nearest')[:, 0].long()  # (B, h, w)
+        labels = labels.to(sim.device)
+        if not (labels != IGNORE_INDEX).any():
+            return sim.sum() * 0
+        return F.cross_entropy(sim, labels, ignore_index=IGNORE_INDEX)
+
     def loss(self, aux: Dict[str, dict], data_samples: list) -> dict:
         """Alignment and distillation losses of a ``forward`` in 'train'
         mode.
@@ -281,26 +317,19 @@ class VLFusionNeck(BaseModule):
 
         Returns:
             dict[str, Tensor]: ``loss_vl_align`` (cross-entropy of the
-            similarity logits against the labels, nearest-downsampled to
-            each level) and ``loss_vl_distill`` (MSE of vision path vs
-            detached fused features, relative to the fused features' mean
-            square).
+            similarity logits against the labels: nearest-downsampled to
+            each level, or with the logits bilinearly upsampled to the
+            labels' resolution, see ``align_resolution``) and
+            ``loss_vl_distill`` (MSE of vision path vs detached fused
+            features, relative to the fused features' mean square).
         """
         losses = {}
         if aux['similarity']:
             gt = torch.stack([s.gt_sem_seg.data for s in data_samples])
-            align = []
-            for sim in aux['similarity'].values():
-                labels = F.interpolate(
-                    gt.float(), size=sim.shape[2:], mode='nearest')
-                labels = labels[:, 0].long().to(sim.device)
-                valid = labels != IGNORE_INDEX
-                if valid.any():
-                    align.append(
-                        F.cross_entropy(
-                            sim, labels, ignore_index=IGNORE_INDEX))
-                else:  # keep the graph: a zero that still has gradients
-                    align.append(sim.sum() * 0)
+            align = [
+                self._align_loss(sim, gt)
+                for sim in aux['similarity'].values()
+            ]
             losses['loss_vl_align'] = self.align_weight * torch.stack(
                 align).mean()
         if aux['vision'] and aux['fused']:

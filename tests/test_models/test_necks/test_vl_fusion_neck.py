@@ -193,3 +193,54 @@ def test_bad_config():
         make_neck(caption_levels=(4, ))
     with pytest.raises(ConfigError, match='caption_dropout'):
         make_neck(caption_dropout=1.5)
+
+
+def test_label_resolution_alignment_sees_a_thin_class():
+    """A class present only as a 1-pixel-wide line (a pole): nearest-
+    downsampling to the 2x2 class level drops it, so 'level' alignment
+    never sees it; on logits upsampled to the labels it counts."""
+    labels = torch.zeros(2, 64, 64, dtype=torch.long)
+    thin = labels.clone()
+    thin[:, :, 10] = 4  # a column nearest-sampling to 2x2 skips
+    for resolution, sees_it in (('level', False), ('label', True)):
+        neck = make_neck(align_resolution=resolution).train()
+        _, aux = neck(feats(), text(), 'train')
+        without = neck.loss(aux, samples(labels))['loss_vl_align']
+        with_pole = neck.loss(aux, samples(thin))['loss_vl_align']
+        assert torch.isclose(without, with_pole).item() != sees_it
+        # the gradient asks for class 4 only when the loss sees it
+        sim = aux['similarity'][3]
+        grad, = torch.autograd.grad(with_pole, sim)
+        assert (grad[:, 4] < 0).any().item() == sees_it
+
+
+def test_label_resolution_alignment_ignores_255_and_keeps_graph():
+    neck = make_neck(align_resolution='label').train()
+    _, aux = neck(feats(), text(), 'train')
+    labels = torch.randint(0, K, (2, 64, 64))
+    labels[:, 32:] = 255
+    loss = neck.loss(aux, samples(labels))['loss_vl_align']
+    sim = torch.nn.functional.interpolate(
+        aux['similarity'][3], size=(64, 64), mode='bilinear')
+    expected = torch.nn.functional.cross_entropy(
+        sim, labels, ignore_index=255)
+    assert torch.allclose(loss, neck.align_weight * expected)
+    empty = neck.loss(aux, samples(torch.full((2, 64, 64), 255)))
+    assert empty['loss_vl_align'].item() == 0
+    empty['loss_vl_align'].backward()
+
+
+def test_class_path_on_the_stride_4_level():
+    neck = make_neck(class_levels=(0, 3), align_resolution='label').train()
+    outs, aux = neck(feats(), text(), 'train')
+    assert aux['similarity'][0].shape == (2, K, 16, 16)
+    assert set(aux['vision']) == {0, 2, 3}
+    losses = neck.loss(aux, samples(torch.randint(0, K, (2, 64, 64))))
+    losses['loss_vl_align'].backward()
+    assert neck.class_path['0'].proj.weight.grad.abs().sum() > 0
+
+
+def test_bad_align_resolution():
+    assert make_neck().align_resolution == 'level'  # old configs unchanged
+    with pytest.raises(ConfigError, match='align_resolution'):
+        make_neck(align_resolution='input')
