@@ -21,14 +21,37 @@ class VLSegmentorMixin:
     ``extract_feat`` runs backbone -> promptor -> neck. Everything else
     (decode heads, auxiliary heads, inference modes) is MMSeg's own.
 
+    Inference with ``infer_mode='vision'`` replaces the text levels by the
+    neck's vision adapters, which the feature distillation alone trains; the
+    decode heads would then meet features they were never trained on. With
+    ``vision_task_weight > 0`` the decode heads also run on the vision-only
+    pyramid in training and take their own task loss there (same labels or
+    pseudo labels, ignore mask and class weights), logged as
+    ``vision.decode.*``, so the path used at test time is trained end to
+    end: the gradient reaches the heads, the adapters and the backbone.
+    A task loss rather than a KL to the fused path's logits: it needs no
+    temperature, does not copy the fused path's errors, and on unlabeled
+    images its targets already are the pseudo labels of a teacher that read
+    the captions, which is how the text's information reaches the vision
+    path.
+
     Args:
         promptor (dict): config of the ``CaptionPromptor``.
+        vision_task_weight (float): weight of the decode heads' loss on the
+            vision-only pyramid (0: off, the heads see fused features only).
         **kwargs: the arguments of the base segmentor (``neck`` must be a
             ``VLFusionNeck``).
     """
 
-    def __init__(self, promptor: dict, **kwargs) -> None:
+    def __init__(self,
+                 promptor: dict,
+                 vision_task_weight: float = 0.0,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
+        if vision_task_weight < 0:
+            raise ConfigError(f'vision_task_weight must be >= 0, got '
+                              f'{vision_task_weight}')
+        self.vision_task_weight = vision_task_weight
         self.promptor = MODELS.build(promptor)
         if not isinstance(getattr(self, 'neck', None), VLFusionNeck):
             raise ConfigError(f'{type(self).__name__} needs neck='
@@ -106,14 +129,32 @@ class VLSegmentorMixin:
 
     def loss(self, inputs: Tensor, data_samples: list) -> dict:
         """Decode-head (and auxiliary-head) losses on the fused features,
-        plus the neck's ``loss_vl_align`` and ``loss_vl_distill``."""
+        the neck's ``loss_vl_align`` and ``loss_vl_distill``, and with
+        ``vision_task_weight`` the decode heads' losses on the vision-only
+        pyramid (``vision.decode.*``)."""
         x, aux = self.extract_feat_with_aux(inputs,
                                             [s.metainfo for s in data_samples])
         losses = dict(self._decode_head_forward_train(x, data_samples))
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(x, data_samples))
         losses.update(self.neck.loss(aux, data_samples))
+        if self.vision_task_weight > 0 and aux['vision']:
+            losses.update(self._vision_task_loss(x, aux, data_samples))
         return losses
+
+    def _vision_task_loss(self, x: Tuple[Tensor, ...], aux: dict,
+                          data_samples: list) -> dict:
+        """The decode heads' losses on ``x`` with the text levels replaced
+        by the vision adapters' features (what ``infer_mode='vision'``
+        feeds them), times ``vision_task_weight``, keys ``vision.*``."""
+        pyramid = list(x)
+        for level, feat in aux['vision'].items():
+            pyramid[level] = feat
+        losses = self._decode_head_forward_train(tuple(pyramid), data_samples)
+        return {
+            f'vision.{k}': v * self.vision_task_weight if 'loss' in k else v
+            for k, v in losses.items()
+        }
 
 
 @MODELS.register_module()

@@ -133,3 +133,85 @@ def test_mismatched_sizes_are_config_errors(model_cfg):
         num_outs=4)
     with pytest.raises(ConfigError, match='VLFusionNeck'):
         MODELS.build(cfg)
+
+
+def _vision_loss_keys(losses):
+    return [k for k in losses if k.startswith('vision.') and 'loss' in k]
+
+
+def test_vision_task_loss_trains_the_head_on_vision_only_features(model_cfg):
+    """The decode heads' loss on the vision-only pyramid reaches the heads
+    and the vision adapters (on the path inference uses), never the text
+    paths; weight 0 (the default) leaves it out."""
+    cfg = copy.deepcopy(model_cfg.segmentor)
+    assert MODELS.build(copy.deepcopy(cfg)).vision_task_weight == 0
+    assert not _vision_loss_keys(
+        MODELS.build(copy.deepcopy(cfg)).train().loss(*batch()))
+    cfg.vision_task_weight = 1.0
+    torch.manual_seed(0)
+    student = MODELS.build(cfg).train()
+    adapter = student.neck.vision_path['3']
+    torch.nn.init.normal_(adapter.out.weight, std=0.1)  # as after training
+    losses = student.loss(*batch())
+    keys = _vision_loss_keys(losses)
+    assert keys and all(k.startswith('vision.decode_') for k in keys)
+    sum(losses[k] for k in keys).backward()
+    head = student.decode_head[0]
+    assert head.conv_seg.weight.grad.abs().sum() > 0
+    assert adapter.out.weight.grad.abs().sum() > 0
+    assert adapter.block.conv.weight.grad.abs().sum() > 0
+    assert student.backbone.stem.conv.weight.grad.abs().sum() > 0
+    for name, p in student.neck.named_parameters():
+        if name.startswith(('caption_attn', 'class_path')):
+            assert p.grad is None or p.grad.abs().sum() == 0, name
+
+
+def test_vision_task_loss_is_the_head_loss_times_its_weight(model_cfg):
+    losses = {}
+    for weight in (1.0, 2.5):
+        cfg = copy.deepcopy(model_cfg.segmentor)
+        cfg.vision_task_weight = weight
+        torch.manual_seed(0)
+        student = MODELS.build(cfg).train()
+        torch.manual_seed(1)
+        losses[weight] = student.loss(*batch())
+    for key in _vision_loss_keys(losses[1.0]):
+        assert torch.allclose(losses[2.5][key], 2.5 * losses[1.0][key]), key
+    with pytest.raises(ConfigError, match='vision_task_weight'):
+        MODELS.build(dict(model_cfg.segmentor, vision_task_weight=-1))
+
+
+def _semi_batch():
+    inputs, sup = batch(2)
+    weak, unsup = batch(2, labels=False)
+    return (dict(sup=inputs, unsup_weak=weak, unsup_strong=weak + 0.1),
+            dict(sup=sup, unsup_weak=unsup, unsup_strong=unsup))
+
+
+@pytest.mark.parametrize('mode', ['union', 'own'])
+def test_cutmixed_sample_reads_both_captions(model_cfg, mode):
+    """With CutMix on every unlabeled sample (2 per batch: each pastes a
+    box of the other), the student reads both captions, its own first."""
+    cfg = copy.deepcopy(model_cfg)
+    cfg.semi_train_cfg.update(cutmix_prob=1.0, mix_captions=mode)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg).train()
+    seen = []
+    loss = model.student.loss
+
+    def spy(inputs, samples):
+        seen.append([s.metainfo['caption'] for s in samples])
+        return loss(inputs, samples)
+
+    model.student.loss = spy
+    model.loss(*_semi_batch())
+    assert seen[0] == ['a disc and a square', 'a triangle']  # sup
+    if mode == 'union':
+        assert seen[1] == [('a disc and a square', 'a triangle'),
+                           ('a triangle', 'a disc and a square')]
+    else:
+        assert seen[1] == ['a disc and a square', 'a triangle']
+    bad = copy.deepcopy(model_cfg)
+    bad.semi_train_cfg.update(mix_captions='concat')
+    with pytest.raises(ConfigError, match='mix_captions'):
+        MODELS.build(bad)
