@@ -95,8 +95,11 @@ class CaptionPromptor(nn.Module):
 
         Args:
             batch_img_metas (list[dict], optional): metainfo of the B
-                samples, each with a ``caption`` (str). None: class
-                embeddings only.
+                samples, each with a ``caption``: a str, or a tuple of str
+                (a CutMix-ed image, see
+                :func:`~mmseg_viladiff.models.utils.mix_captions`), whose
+                token sequences are concatenated in order, each cut to
+                ``max_caption_tokens``. None: class embeddings only.
 
         Returns:
             dict[str, Tensor]: ``class_embeddings`` (K, D) and, with metas,
@@ -106,13 +109,19 @@ class CaptionPromptor(nn.Module):
         out = dict(class_embeddings=self.class_embeddings)
         if batch_img_metas is None:
             return out
-        captions = self.captions_of(batch_img_metas)
-        embs = [
-            e.tokens[:self.max_caption_tokens] if c else e.tokens[:0]
-            for c, e in zip(captions, self.cache.get(captions))
+        parts = [
+            tuple(c) if isinstance(c, (list, tuple)) else (c, )
+            for c in self.captions_of(batch_img_metas)
         ]
-        length = max(1, max(len(t) for t in embs))
+        texts = sorted({t for p in parts for t in p if t})
+        cached = dict(zip(texts, self.cache.get(texts)))
         device = self.class_embeddings.device
+        embs = [
+            torch.cat([
+                cached[t].tokens[:self.max_caption_tokens] for t in p if t
+            ]) if any(p) else torch.zeros(0, self.embed_dim) for p in parts
+        ]  # (L_i, D) each
+        length = max(1, max(len(t) for t in embs))
         tokens = torch.zeros(len(embs), length, self.embed_dim, device=device)
         mask = torch.zeros(len(embs), length, dtype=torch.bool, device=device)
         for i, t in enumerate(embs):

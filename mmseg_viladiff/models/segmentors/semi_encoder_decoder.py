@@ -16,8 +16,9 @@ from torch import Tensor
 from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
 from ..necks import INFER_MODES
-from ..utils import (class_weights_off, confidence_histogram, cutmix,
-                     frozen_bn_stats, head_logits, sigmoid_rampup,
+from ..utils import (MIX_CAPTION_MODES, class_weights_off,
+                     confidence_histogram, cutmix, frozen_bn_stats,
+                     head_logits, mix_captions, sigmoid_rampup, source_map,
                      update_class_thresholds)
 from .vl_encoder_decoder import VLSegmentorMixin
 
@@ -64,6 +65,10 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     # with a VLFusionNeck: the text the teacher reads for pseudo labels,
     # 'caption' (captions + class text), 'class' or 'vision' (none)
     teacher_text_mode='caption',
+    # with captions: the text of a CutMix-ed unlabeled sample, 'union' (the
+    # captions of both images it shows, own first; see
+    # models/utils/caption_mixing.py) or 'own' (its own caption only)
+    mix_captions='union',
     # refine the teacher's pseudo labels with the segmentor's later decode
     # heads (a CascadeEncoderDecoder ending in EdgeAwareMixDiffusionHead);
     # False: pseudo labels from its first head only
@@ -108,6 +113,9 @@ def _check_semi_train_cfg(cfg: dict) -> None:
     if cfg['teacher_text_mode'] not in INFER_MODES:
         raise ConfigError(f'semi_train_cfg.teacher_text_mode must be one of '
                           f"{INFER_MODES}, got {cfg['teacher_text_mode']!r}")
+    if cfg['mix_captions'] not in MIX_CAPTION_MODES:
+        raise ConfigError(f'semi_train_cfg.mix_captions must be one of '
+                          f"{MIX_CAPTION_MODES}, got {cfg['mix_captions']!r}")
     if cfg['teacher_branch'] not in ('unsup_weak', 'unsup_strong'):
         raise ConfigError("semi_train_cfg.teacher_branch must be 'unsup_weak'"
                           f" or 'unsup_strong', got {cfg['teacher_branch']!r}")
@@ -425,8 +433,11 @@ class SemiEncoderDecoder(BaseSegmentor):
         valid = labels != IGNORE_INDEX
         masked = torch.where(confident & valid, labels,
                              torch.full_like(labels, IGNORE_INDEX))
-        strong, (masked, ) = cutmix(inputs['unsup_strong'], (masked, ),
-                                    cfg['cutmix_prob'])[:2]
+        strong, (masked, sources) = cutmix(inputs['unsup_strong'],
+                                           (masked, source_map(masked)),
+                                           cfg['cutmix_prob'])[:2]
+        strong_samples = mix_captions(data_samples['unsup_strong'], sources,
+                                      cfg['mix_captions'])
         weight = self.current_unsup_weight
         bn_stats = nullcontext() if cfg['unsup_bn_stats'] else \
             frozen_bn_stats(self.student)
@@ -434,8 +445,7 @@ class SemiEncoderDecoder(BaseSegmentor):
             class_weights_off(self.student)
         with bn_stats, class_weights:
             unsup = self.student.loss(
-                strong, self._with_labels(data_samples['unsup_strong'],
-                                          masked))
+                strong, self._with_labels(strong_samples, masked))
         losses.update(self._weighted(unsup, weight, 'unsup'))
         losses['pseudo_conf_ratio'] = (confident & valid).sum() / \
             valid.sum().clamp(min=1)

@@ -1,4 +1,5 @@
 from .bn_stats import frozen_bn_stats
+from .caption_mixing import MIX_CAPTION_MODES, mix_captions, source_map
 from .cascade import head_logits
 from .class_weight_off import class_weights_off
 from .class_thresholds import (confidence_histogram, histogram_quantile,
@@ -10,5 +11,6 @@ from .ramps import sigmoid_rampup
 __all__ = [
     'frozen_bn_stats', 'head_logits', 'class_weights_off', 'confidence_histogram',
     'histogram_quantile', 'update_class_thresholds', 'cutmix',
-    'random_box_masks', 'EdgeBandPixelWeights', 'sigmoid_rampup'
+    'random_box_masks', 'EdgeBandPixelWeights', 'sigmoid_rampup',
+    'MIX_CAPTION_MODES', 'mix_captions', 'source_map'
 ]

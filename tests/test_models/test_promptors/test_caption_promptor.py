@@ -61,3 +61,19 @@ def test_missing_caption_is_a_clear_error(promptor):
     with pytest.raises(
             ConfigError, match=r'a\.png has no caption.*LoadCaption'):
         promptor([dict(img_path='a.png')])
+
+
+def test_caption_tuple_is_the_union_of_its_captions_tokens(promptor):
+    """A CutMix-ed sample's caption (a tuple) reads as the concatenation
+    of each caption's tokens, every one of them from the cache."""
+    out = promptor([
+        dict(caption=('a road with cars and trees', 'sky')),
+        dict(caption='sky'),
+        dict(caption=('', 'sky'))
+    ])
+    alone = promptor([dict(caption='a road with cars and trees')])
+    tokens, mask = out['caption_tokens'], out['caption_mask']
+    assert mask.sum(1).tolist() == [11, 3, 3]
+    assert torch.equal(tokens[0, :8], alone['caption_tokens'][0])
+    assert torch.equal(tokens[0, 8:11], tokens[1, :3])
+    assert torch.equal(tokens[2, :3], tokens[1, :3])
