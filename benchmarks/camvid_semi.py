@@ -19,6 +19,13 @@ Rows (``ROWS``; configs under ``configs/``)::
     meanteacher-lr0.01      the same at lr 0.01 (the row's is 0.001)
     meanteacher-tau0.95     the same, one threshold 0.95 for all classes
     meanteacher-tau0.8      the same, one threshold 0.8 for all classes
+    meanteacher-vl-template viladiff/meanteacher-vl_effnetl0_camvid_1-8.py
+                            on the burn-in protocol, template captions
+    meanteacher-vl-oracle   the same with ORACLE captions (diagnostic, reads
+                            labels): classes, size and position words
+    meanteacher-vl-oracle-regions
+                            the same, ORACLE captions listing the classes of
+                            each 3x3 cell and counting small objects
     meanteacher-diffrefine  viladiff/meanteacher-diffrefine_effnetl0_
                             camvid_1-8.py
     meanteacher-vl          viladiff/meanteacher-vl_effnetl0_camvid_1-8.py
@@ -51,13 +58,22 @@ version and the command. Overrides: ``randomness.seed``,
 iters / 4), checkpoint interval (= val interval), ``save_best``,
 ``load_from`` (burn-in rows).
 
-Captions (``meanteacher-vl``, ``viladiff``): template captions from the
-best checkpoint of the ``supervised`` row of the same seed, written by
-``tools/generate_captions.py`` to
+Captions (``meanteacher-vl``, ``meanteacher-vl-template``, ``viladiff``):
+template captions from the best checkpoint of the ``supervised`` row of
+the same seed, written by ``tools/generate_captions.py`` to
 ``benchmarks/work_dirs/captions/camvid_template_seedS.jsonl`` (every
 LoadCaption of the config reads that file). They are generated when the
 file is missing, was written from another checkpoint, or ``--captions`` is
-given; an interrupted generation resumes.
+given; an interrupted generation resumes. The ``-oracle`` rows read
+``camvid_oracle.jsonl`` / ``camvid_oracle-regions.jsonl`` there, written
+from the ground-truth label maps of all 701 images (about 1 min; one file
+for every seed): a DIAGNOSTIC that reads the labels of unlabeled and test
+images, an upper bound on what informative text gives, never a result.
+
+``--infer-modes`` (VL rows): the selected checkpoint is also evaluated on
+val and test in each inference mode (captions, class text only, no text;
+``tools/test_infer_modes.py``), recorded as ``infer_modes`` in the result
+JSON (about 3 x (16 + 45) s more).
 
 ``report`` reads every result JSON and writes
 ``benchmarks/results/camvid_semi.md`` (mean +- half-range over seeds, and
@@ -115,11 +131,17 @@ def parse_args(argv=None):
     p.add_argument(
         '--caption-file',
         help='caption JSONL for rows with captions (default benchmarks/'
-        'work_dirs/captions/camvid_template_seedS.jsonl)')
+        'work_dirs/captions/camvid_template_seedS.jsonl, or '
+        'camvid_oracle[-regions].jsonl for the oracle rows)')
     p.add_argument(
         '--captions',
         action='store_true',
         help='regenerate the captions even if the file is complete')
+    p.add_argument(
+        '--infer-modes',
+        action='store_true',
+        help='VL rows: also test the selected checkpoint with caption, '
+        'class and vision inference (val and test)')
     p.add_argument(
         '--num-workers',
         type=int,
@@ -152,6 +174,9 @@ def parse_args(argv=None):
                 args.iters:
             parser.error('--val-interval must be in [1, iters]')
         args.results_dir = osp.abspath(args.results_dir)
+        if args.infer_modes and not ROWS[args.row].captions:
+            parser.error(f'--infer-modes: row {args.row} has no '
+                         'vision-language path')
     return args
 
 

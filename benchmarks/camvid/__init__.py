@@ -18,7 +18,8 @@ from .reporting import (group_results, load_results, markdown_report,
                         summarize)
 from .rows import (DEFAULT_ITERS, ROWS, VALIDATIONS, Row, build_run_config,
                    metric_key, row_iters)
-from .running import ensure_captions, run
+from .running import (ensure_captions, ensure_oracle_captions, row_captions,
+                      run)
 
 __all__ = [
     'BenchmarkError', 'best_checkpoint', 'median_train_scalar',
@@ -28,5 +29,6 @@ __all__ = [
     'machine_info', 'torch_version', 'group_results', 'load_results',
     'markdown_report', 'mean_spread', 'paired_delta', 'plot_curves', 'report',
     'summarize', 'DEFAULT_ITERS', 'ROWS', 'VALIDATIONS', 'Row',
-    'build_run_config', 'metric_key', 'row_iters', 'ensure_captions', 'run'
+    'build_run_config', 'metric_key', 'row_iters', 'ensure_captions',
+    'ensure_oracle_captions', 'row_captions', 'run'
 ]

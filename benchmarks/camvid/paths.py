@@ -12,6 +12,7 @@ BENCHMARK = 'camvid_semi'
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
 TEST = osp.join(ROOT, 'tools', 'test.py')
 CAPTION_TOOL = osp.join(ROOT, 'tools', 'generate_captions.py')
+INFER_MODES_TOOL = osp.join(ROOT, 'tools', 'test_infer_modes.py')
 
 
 def result_path(results_dir: str, row: str, seed: int) -> str:
@@ -23,5 +24,12 @@ def default_work_dir(row: str, seed: int) -> str:
     return osp.join(WORK_ROOT, BENCHMARK, f'{row}_seed{seed}')
 
 
-def default_caption_file(seed: int) -> str:
-    return osp.join(WORK_ROOT, 'captions', f'camvid_template_seed{seed}.jsonl')
+def default_caption_file(seed: int, captioner: str = 'template') -> str:
+    """Template captions depend on the seed's supervised model
+    (``camvid_template_seedS.jsonl``); oracle ones only on the labels
+    (``camvid_oracle.jsonl``, ``camvid_oracle-regions.jsonl``)."""
+    if captioner == 'template':
+        name = f'camvid_template_seed{seed}.jsonl'
+    else:
+        name = f'camvid_{captioner}.jsonl'
+    return osp.join(WORK_ROOT, 'captions', name)

@@ -21,7 +21,7 @@ class Row(NamedTuple):
     Attributes:
         config (str): config path relative to the repository root.
         semi (bool): a ``SemiEncoderDecoder`` (teacher selected and tested).
-        captions (bool): its pipelines read template captions.
+        captions (bool): its pipelines read captions (of ``captioner``).
         label (str): the method's name in the report.
         options (dict): config overrides (``--cfg-options`` style keys) on
             top of ``config``, for ablations of one setting.
@@ -31,6 +31,11 @@ class Row(NamedTuple):
             the best checkpoint of the ``supervised`` row of the same seed
             (``load_from``; a supervised burn-in as in Unbiased Teacher,
             Liu et al., ICLR 2021), which must have been run first.
+        captioner (str): where the captions come from: 'template' (the
+            ``supervised`` row's predictions, one file per seed) or
+            'oracle' / 'oracle-regions' (ground-truth label maps: a
+            diagnostic that reads the labels of unlabeled and test images,
+            an upper bound, never a result).
     """
     config: str
     semi: bool
@@ -39,6 +44,7 @@ class Row(NamedTuple):
     options: Optional[dict] = None
     iters: Optional[int] = None
     init_from: Optional[str] = None
+    captioner: str = 'template'
 
 
 #: semi-supervised iterations after the supervised burn-in
@@ -51,21 +57,38 @@ SEMI_ITERS = 400
 MEANTEACHER = 'configs/viladiff/meanteacher_effnetl0_camvid_1-8.py'
 BURN_IN_LR = {'optim_wrapper.optimizer.lr': 0.001}
 
+#: the mean teacher with the vision-language path; from the burn-in
+#: checkpoint (a plain segmentor) it loads the backbone and heads, while
+#: the VLFusionNeck starts fresh, as the identity (zero-initialised gates,
+#: feedback and adapter outputs), so the first step predicts as the
+#: supervised model does. The fresh neck learns at the heads' 10x rate.
+MEANTEACHER_VL = 'configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8.py'
+VL_BURN_IN = {
+    'optim_wrapper.paramwise_cfg.custom_keys.neck': dict(lr_mult=10.0)
+}
+#: the row label of every row whose captions read labels
+ORACLE_LABEL = 'oracle captions (diagnostic, reads labels)'
 
-def burn_in_row(label: str, options: Optional[dict] = None) -> Row:
+
+def burn_in_row(label: str,
+                options: Optional[dict] = None,
+                config: str = MEANTEACHER,
+                captioner: Optional[str] = None) -> Row:
     """A mean-teacher row on the supervised burn-in protocol:
     :data:`SEMI_ITERS` iterations from the ``supervised`` row's model at
-    :data:`BURN_IN_LR`, with ``options`` (``--cfg-options`` keys) on top."""
+    :data:`BURN_IN_LR`, with ``options`` (``--cfg-options`` keys) on top;
+    ``config`` with captions of ``captioner`` (None: no captions)."""
     return Row(
-        MEANTEACHER,
+        config,
         True,
-        False,
+        captioner is not None,
         label, {
             **BURN_IN_LR,
             **(options or {})
         },
         iters=SEMI_ITERS,
-        init_from='supervised')
+        init_from='supervised',
+        captioner=captioner or 'template')
 
 
 #: the rows, in report order
@@ -97,6 +120,29 @@ ROWS: Dict[str, Row] = {
             'model.semi_train_cfg.threshold_mode': 'fixed',
             'model.semi_train_cfg.threshold': 0.8
         }),
+    # the VL path on the same protocol: template captions (written from the
+    # supervised model's predictions: they restate what it sees), and the
+    # diagnostic oracle captions that read the label maps (issue 18: can
+    # the fusion use text that carries information?)
+    'meanteacher-vl-template':
+    burn_in_row(
+        'mean teacher + VL path, template captions',
+        VL_BURN_IN,
+        config=MEANTEACHER_VL,
+        captioner='template'),
+    'meanteacher-vl-oracle':
+    burn_in_row(
+        f'mean teacher + VL path, {ORACLE_LABEL}: classes, size, position',
+        VL_BURN_IN,
+        config=MEANTEACHER_VL,
+        captioner='oracle'),
+    'meanteacher-vl-oracle-regions':
+    burn_in_row(
+        f'mean teacher + VL path, {ORACLE_LABEL}: classes per 3x3 cell, '
+        'small-object counts',
+        VL_BURN_IN,
+        config=MEANTEACHER_VL,
+        captioner='oracle-regions'),
     'meanteacher-diffrefine':
     Row('configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py', True,
         False, 'mean teacher + diffusion refinement'),

@@ -1,6 +1,8 @@
-"""Running one row and seed: template captions from the supervised model
-when the row needs them, ``tools/train.py`` and ``tools/test.py`` as
-subprocesses on the dumped config, and the result JSON."""
+"""Running one row and seed: captions when the row needs them (template
+ones from the supervised model, or diagnostic oracle ones from the label
+maps), ``tools/train.py`` and ``tools/test.py`` as subprocesses on the
+dumped config, optionally ``tools/test_infer_modes.py`` on the selected
+checkpoint, and the result JSON."""
 import datetime
 import glob
 import json
@@ -15,8 +17,9 @@ from typing import List, Optional
 from .errors import BenchmarkError
 from .outputs import (best_checkpoint, median_train_scalar, read_scalars,
                       read_test_metrics, val_curve)
-from .paths import (BENCHMARK, CAPTION_TOOL, ROOT, TEST, TRAIN,
-                    default_caption_file, default_work_dir, result_path)
+from .paths import (BENCHMARK, CAPTION_TOOL, INFER_MODES_TOOL, ROOT, TEST,
+                    TRAIN, default_caption_file, default_work_dir,
+                    result_path)
 from .provenance import git_commit, machine_info, torch_version
 from .rows import ROWS, VALIDATIONS, build_run_config, metric_key
 
@@ -42,16 +45,25 @@ def run_command(cmd: List[str], what: str) -> float:
     return seconds
 
 
-def read_caption_checkpoint(caption_file: str) -> Optional[str]:
-    """The checkpoint named by the first record of a caption file (None if
-    the file is missing or empty)."""
+def read_caption_source(caption_file: str) -> Optional[tuple]:
+    """(captioner, model) of the first record of a caption file (None if
+    the file is missing or empty); the model of template captions is the
+    checkpoint they were written from."""
     if not osp.isfile(caption_file):
         return None
     with open(caption_file) as f:
         for line in f:
             if line.strip():
-                return json.loads(line).get('model')
+                record = json.loads(line)
+                return record.get('captioner'), record.get('model')
     return None
+
+
+def read_caption_checkpoint(caption_file: str) -> Optional[str]:
+    """The checkpoint named by the first record of a caption file (None if
+    the file is missing or empty)."""
+    source = read_caption_source(caption_file)
+    return source and source[1]
 
 
 def supervised_model(results_dir: str, seed: int, use: str):
@@ -113,6 +125,67 @@ def ensure_captions(seed: int, caption_file: str, results_dir: str,
     return info
 
 
+def ensure_oracle_captions(captioner: str, caption_file: str,
+                           force: bool) -> dict:
+    """Oracle captions ('oracle' or 'oracle-regions') of every CamVid image,
+    written from the label maps by ``tools/generate_captions.py``: a
+    DIAGNOSTIC that reads the labels of unlabeled and test images (about 1
+    min on the 2-core machine, 701 images; seed-independent, so one file
+    serves every seed).
+
+    Returns:
+        dict: ``file``, ``captioner``, ``model`` (the label-map settings),
+        ``diagnostic`` (True) and ``seconds``.
+    """
+    source = read_caption_source(caption_file)
+    if source is not None and (force or source[0] != captioner):
+        print(f'[{BENCHMARK}] regenerating {caption_file} (it holds '
+              f'{source[0]!r} captions)')
+        os.remove(caption_file)
+    os.makedirs(osp.dirname(caption_file), exist_ok=True)
+    seconds = run_command([
+        sys.executable, CAPTION_TOOL, CAPTION_SOURCE, '--out', caption_file,
+        '--captioner', captioner, '--no-progress'
+    ], f'{captioner} captions (diagnostic: read the labels)')
+    return dict(
+        file=caption_file,
+        captioner=captioner,
+        model=read_caption_source(caption_file)[1],
+        diagnostic=True,
+        seconds=seconds)
+
+
+def row_captions(row, args) -> Optional[dict]:
+    """The captions ``row`` trains with (generated when missing), or None
+    for a row without captions."""
+    if not row.captions:
+        return None
+    caption_file = osp.abspath(
+        args.caption_file
+        or default_caption_file(args.seed, row.captioner))
+    if row.captioner == 'template':
+        info = ensure_captions(args.seed, caption_file, args.results_dir,
+                               args.captions)
+        return dict(info, captioner='template')
+    return ensure_oracle_captions(row.captioner, caption_file, args.captions)
+
+
+def infer_mode_metrics(dumped: str, ckpt: str, work_dir: str) -> dict:
+    """val and test mIoU of ``ckpt`` in each VL inference mode
+    (``tools/test_infer_modes.py``), ``{split: {mode: metrics}}``."""
+    out = {}
+    for split in ('val', 'test'):
+        table = osp.join(work_dir, f'infer_modes_{split}.json')
+        run_command([
+            sys.executable, INFER_MODES_TOOL, dumped, ckpt, '--split', split,
+            '--work-dir',
+            osp.join(work_dir, f'infer_modes_{split}'), '--out', table
+        ], f'inference modes ({split})')
+        with open(table) as f:
+            out[split] = json.load(f)['modes']
+    return out
+
+
 def check_work_dir(work_dir: str, resume: bool) -> None:
     """A fresh run refuses a work dir that already holds checkpoints (their
     best_*.pth would be mixed up with the new run's)."""
@@ -137,18 +210,14 @@ def run(args) -> dict:
     check_work_dir(work_dir, args.resume)
     start = time.perf_counter()
     commit = git_commit()  # the code the run starts with
-    captions = None
-    if row.captions:
-        captions = ensure_captions(
-            args.seed,
-            osp.abspath(args.caption_file or default_caption_file(args.seed)),
-            args.results_dir, args.captions)
-    cfg = build_run_config(row, args.seed, args.iters, work_dir, val_interval,
-                           captions and captions['file'], args.num_workers)
     init = None
     if row.init_from == 'supervised':  # burn-in: start from that model
         init = supervised_model(args.results_dir, args.seed,
                                 'initial weights')[0]
+    captions = row_captions(row, args)
+    cfg = build_run_config(row, args.seed, args.iters, work_dir, val_interval,
+                           captions and captions['file'], args.num_workers)
+    if init is not None:
         cfg.load_from = init
     os.makedirs(work_dir, exist_ok=True)
     dumped = osp.join(work_dir, f'{args.row}_seed{args.seed}.py')
@@ -160,6 +229,9 @@ def run(args) -> dict:
     test_dir = osp.join(work_dir, 'test')
     test_s = run_command(
         [sys.executable, TEST, dumped, ckpt, '--work-dir', test_dir], 'test')
+    infer_modes = None
+    if getattr(args, 'infer_modes', False):
+        infer_modes = infer_mode_metrics(dumped, ckpt, work_dir)
     records = read_scalars(work_dir)
     curve = val_curve(records, metric_key(row))
     result = dict(
@@ -179,6 +251,7 @@ def run(args) -> dict:
         best_val=dict(iteration=best_iter, mIoU=dict(curve).get(best_iter)),
         best_checkpoint=ckpt,
         test=read_test_metrics(test_dir),
+        infer_modes=infer_modes,
         captions=captions,
         init_checkpoint=init,
         resumed=bool(args.resume),
