@@ -124,8 +124,7 @@ def format_table(result: dict) -> str:
     ]
     for mode, m in result['modes'].items():
         cells = [
-            f'{m[k]:.2f}' if k in m else '-'
-            for k in ('mIoU', 'aAcc', 'mAcc')
+            f'{m[k]:.2f}' if k in m else '-' for k in ('mIoU', 'aAcc', 'mAcc')
         ]
         lines.append(f'| {mode} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)

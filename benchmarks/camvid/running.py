@@ -18,8 +18,7 @@ from .errors import BenchmarkError
 from .outputs import (best_checkpoint, median_train_scalar, read_scalars,
                       read_test_metrics, val_curve)
 from .paths import (BENCHMARK, CAPTION_TOOL, INFER_MODES_TOOL, ROOT, TEST,
-                    TRAIN, default_caption_file, default_work_dir,
-                    result_path)
+                    TRAIN, default_caption_file, default_work_dir, result_path)
 from .provenance import git_commit, machine_info, torch_version
 from .rows import ROWS, VALIDATIONS, build_run_config, metric_key
 
@@ -161,8 +160,7 @@ def row_captions(row, args) -> Optional[dict]:
     if not row.captions:
         return None
     caption_file = osp.abspath(
-        args.caption_file
-        or default_caption_file(args.seed, row.captioner))
+        args.caption_file or default_caption_file(args.seed, row.captioner))
     if row.captioner == 'template':
         info = ensure_captions(args.seed, caption_file, args.results_dir,
                                args.captions)

@@ -24,7 +24,7 @@ __all__ = [
     'find_shard_files', 'image_key', 'images_from_config',
     'images_from_folder', 'load_images', 'make_record', 'merge_captions',
     'merge_shards', 'ORACLE_VARIANTS', 'ORACLE_WARNING', 'OracleCaptioner',
-    'parse_shard', 'presence_caption', 'read_captions',
-    'read_label_map', 'read_records', 'repair_tail', 'shard_file', 'shard_items',
+    'parse_shard', 'presence_caption', 'read_captions', 'read_label_map',
+    'read_records', 'repair_tail', 'shard_file', 'shard_items',
     'wait_for_shards', 'write_captions'
 ]

@@ -80,7 +80,8 @@ def _with_labels(cfg) -> None:
             _with_labels(value)
 
 
-def _dataset_cfgs(cfg, data_root: Optional[str],
+def _dataset_cfgs(cfg,
+                  data_root: Optional[str],
                   with_labels: bool = False) -> Dict[str, dict]:
     """The dataloaders' dataset configs by loader key, pipelines removed
     (only paths are needed), ``data_root`` replaced when given, and with

@@ -175,19 +175,20 @@ class OracleCaptioner:
     def _named(self, counts: np.ndarray, total: int) -> List[int]:
         """Class ids to write, by decreasing area (ties by id)."""
         order = sorted(range(len(counts)), key=lambda c: (-counts[c], c))
-        return [
-            c for c in order if counts[c] > 0
-            and counts[c] >= self.min_area * total
-            and self.class_names[c].lower() not in self.ignore_classes
-        ]
+        named = []
+        for c in order:
+            if counts[c] == 0 or counts[c] < self.min_area * total:
+                continue
+            if self.class_names[c].lower() not in self.ignore_classes:
+                named.append(c)
+        return named
 
     def _counts(self, seg: np.ndarray) -> Tuple[np.ndarray, int]:
         valid = seg[seg != IGNORE_INDEX].astype(np.int64)
         counts = np.bincount(valid, minlength=len(self.class_names))
         if len(counts) > len(self.class_names):
-            raise DataError(
-                f'label {len(counts) - 1} found, but only '
-                f'{len(self.class_names)} class names are given')
+            raise DataError(f'label {len(counts) - 1} found, but only '
+                            f'{len(self.class_names)} class names are given')
         return counts, int(valid.size)
 
     def present_classes(self, seg: np.ndarray) -> List[str]:
@@ -251,8 +252,8 @@ class OracleCaptioner:
                                  f'{", ".join(names)}.')
         counts = self.component_counts(seg)
         if counts:
-            parts.append('counts: ' +
-                         ', '.join(f'{n} {name}' for name, n in counts) + '.')
+            listed = ', '.join(f'{n} {name}' for name, n in counts)
+            parts.append(f'counts: {listed}.')
         return ' '.join(parts) if parts else 'an image with no labelled class.'
 
     def _cell_word(self, r: int, c: int) -> str:

@@ -53,10 +53,14 @@ def test_oracle_captions_are_generated_with_the_oracle_backend(
         calls.append(cmd)
         out = cmd[cmd.index('--out') + 1]
         with open(out, 'w') as f:
-            f.write(json.dumps(dict(image='a.png', caption='x',
-                                    captioner='oracle-regions',
-                                    model='ground-truth labels (...)',
-                                    prompt=None)) + '\n')
+            f.write(
+                json.dumps(
+                    dict(
+                        image='a.png',
+                        caption='x',
+                        captioner='oracle-regions',
+                        model='ground-truth labels (...)',
+                        prompt=None)) + '\n')
         return 1.0
 
     monkeypatch.setattr(running, 'run_command', fake_run)
@@ -64,7 +68,9 @@ def test_oracle_captions_are_generated_with_the_oracle_backend(
     out.parent.mkdir()
     out.write_text(json.dumps(dict(captioner='template', model='x')) + '\n')
     args = SimpleNamespace(
-        caption_file=str(out), seed=0, captions=False,
+        caption_file=str(out),
+        seed=0,
+        captions=False,
         results_dir=str(tmp_path))
     info = running.row_captions(ROWS['meanteacher-vl-oracle-regions'], args)
     assert calls[0][calls[0].index('--captioner') + 1] == 'oracle-regions'

@@ -121,8 +121,7 @@ def test_tool_captions_every_image_from_its_labels(tmp_path, synthetic_root):
     assert {r['captioner'] for r in records.values()} == {'oracle'}
     classes = ('background', 'disc', 'square', 'triangle')
     for key, record in records.items():
-        label = osp.join(synthetic_root,
-                         key.replace('img_dir', 'ann_dir', 1))
+        label = osp.join(synthetic_root, key.replace('img_dir', 'ann_dir', 1))
         present = {classes[c] for c in np.unique(np.array(Image.open(label)))}
         named = {c for c in classes[1:] if c in record['caption']}
         assert named == present - {'background'}, (key, record['caption'])

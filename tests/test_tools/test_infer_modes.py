@@ -33,8 +33,8 @@ def test_the_infer_mode_key_of_semi_and_plain_models():
 
 
 def test_each_mode_is_tested_on_the_chosen_split(tmp_path, synthetic_root):
-    cfg = tiny_semi_cfg(synthetic_root, str(tmp_path / 'w'),
-                        config=VILADIFF_SYNTHETIC_CONFIG)
+    cfg = tiny_semi_cfg(
+        synthetic_root, str(tmp_path / 'w'), config=VILADIFF_SYNTHETIC_CONFIG)
     config = str(tmp_path / 'vl.py')
     cfg.dump(config)
     model_cfg = copy.deepcopy(cfg.model)
@@ -63,5 +63,4 @@ def test_each_mode_is_tested_on_the_chosen_split(tmp_path, synthetic_root):
     assert list(result['modes']) == ['caption', 'vision']
     for metrics in result['modes'].values():
         assert 0 <= metrics['mIoU'] <= 100
-    assert all(
-        osp.isdir(tmp_path / 'modes' / m) for m in result['modes'])
+    assert all(osp.isdir(tmp_path / 'modes' / m) for m in result['modes'])

@@ -116,11 +116,14 @@ class CaptionPromptor(nn.Module):
         texts = sorted({t for p in parts for t in p if t})
         cached = dict(zip(texts, self.cache.get(texts)))
         device = self.class_embeddings.device
-        embs = [
-            torch.cat([
+        embs = []
+        for p in parts:
+            pieces = [
                 cached[t].tokens[:self.max_caption_tokens] for t in p if t
-            ]) if any(p) else torch.zeros(0, self.embed_dim) for p in parts
-        ]  # (L_i, D) each
+            ]
+            embs.append(
+                torch.cat(pieces) if pieces else torch.zeros(
+                    0, self.embed_dim))  # (L_i, D)
         length = max(1, max(len(t) for t in embs))
         tokens = torch.zeros(len(embs), length, self.embed_dim, device=device)
         mask = torch.zeros(len(embs), length, dtype=torch.bool, device=device)

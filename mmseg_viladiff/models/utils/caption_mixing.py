@@ -56,8 +56,7 @@ def mix_captions(data_samples: list,
     if mode not in MIX_CAPTION_MODES:
         raise ValueError(f'mix_captions mode must be one of '
                          f'{MIX_CAPTION_MODES}, got {mode!r}')
-    if mode == 'own' or not all('caption' in s.metainfo
-                                for s in data_samples):
+    if mode == 'own' or not all('caption' in s.metainfo for s in data_samples):
         return data_samples
     out: List = []
     for i, sample in enumerate(data_samples):
@@ -70,8 +69,9 @@ def mix_captions(data_samples: list,
         parts: List[str] = []
         for j in [i] + others:
             caption = data_samples[j].metainfo['caption']
-            for part in (caption if isinstance(caption,
-                                               (list, tuple)) else (caption, )):
+            if not isinstance(caption, (list, tuple)):
+                caption = (caption, )
+            for part in caption:
                 if part and part not in parts:
                     parts.append(part)
         mixed = sample.clone()  # new containers, the same tensors

@@ -222,8 +222,7 @@ def test_label_resolution_alignment_ignores_255_and_keeps_graph():
     loss = neck.loss(aux, samples(labels))['loss_vl_align']
     sim = torch.nn.functional.interpolate(
         aux['similarity'][3], size=(64, 64), mode='bilinear')
-    expected = torch.nn.functional.cross_entropy(
-        sim, labels, ignore_index=255)
+    expected = torch.nn.functional.cross_entropy(sim, labels, ignore_index=255)
     assert torch.allclose(loss, neck.align_weight * expected)
     empty = neck.loss(aux, samples(torch.full((2, 64, 64), 255)))
     assert empty['loss_vl_align'].item() == 0
