@@ -131,6 +131,45 @@ def _unique(results, get) -> str:
     return ', '.join(sorted({str(get(r)) for r in results}))
 
 
+def infer_mode_lines(groups: Sequence[Sequence[dict]]) -> List[str]:
+    """The 'Inference modes' section: for each row run with
+    ``--infer-modes``, val and test mIoU of its selected checkpoints with
+    captions, class text only and no text, and vision minus caption (mean
+    ± half-range over the seeds that have them); empty without any."""
+    lines = []
+    for g in groups:
+        runs = [r for r in g if r.get('infer_modes')]
+        for split in ('val', 'test'):
+            tables = [r['infer_modes'].get(split, {}) for r in runs]
+            per_mode = {}
+            for mode in ('caption', 'class', 'vision'):
+                values = [t[mode]['mIoU'] for t in tables if mode in t]
+                complete = values and len(values) == len(runs)
+                per_mode[mode] = mean_spread(values) if complete else None
+            gap = None
+            if per_mode['caption'] and per_mode['vision']:
+                gap = mean_spread(t['vision']['mIoU'] - t['caption']['mIoU']
+                                  for t in tables)
+            if any(per_mode.values()):
+                seeds = ', '.join(str(r['seed']) for r in runs)
+                cells = [fmt(per_mode[m]) for m in per_mode]
+                cells.append(f'{gap[0]:+.2f} ± {gap[1]:.2f}' if gap else '-')
+                lines.append(f'| `{g[0]["row"]}` | {seeds} | {split} | ' +
+                             ' | '.join(cells) + ' |')
+    if not lines:
+        return []
+    return [
+        '', '## Inference modes', '',
+        'mIoU of the selected checkpoints with captions and class text '
+        '(`caption`), class text only (`class`) and no text (`vision`, the '
+        'configs\' `infer_mode` and the test mIoU above); rows run with '
+        '`--infer-modes`. Captions of the `-oracle` rows read the labels '
+        '(diagnostic).', '',
+        '| row | seeds | split | caption | class | vision | vision - caption |',
+        '| --- | --- | --- | ---: | ---: | ---: | ---: |'
+    ] + lines
+
+
 def markdown_report(results: Sequence[dict], png_name: str) -> str:
     """The Markdown report of ``results`` (see :func:`report`)."""
     groups = group_results(results)
@@ -188,6 +227,7 @@ def markdown_report(results: Sequence[dict], png_name: str) -> str:
         cells = [fmt(s['per_class'].get(c), 1) for c in classes]
         lines.append(f'| `{s["row"]}` | {s["iters"]} | ' + ' | '.join(cells) +
                      ' |')
+    lines += infer_mode_lines(groups)
     lines += [
         '', '## Val mIoU during training', '',
         f'![val mIoU vs iteration]({png_name})', '', '## Runs', '',

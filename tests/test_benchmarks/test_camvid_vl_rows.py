@@ -102,3 +102,28 @@ def test_infer_modes_only_for_vl_rows():
     assert args.infer_modes
     with pytest.raises(SystemExit):
         camvid_semi.parse_args(['run', 'meanteacher', '--infer-modes'])
+
+
+def test_report_shows_the_inference_modes_side_by_side():
+    from camvid.reporting import group_results, infer_mode_lines
+
+    def result(seed, caption, vision):
+        modes = dict(
+            caption=dict(mIoU=caption),
+            **{'class': dict(mIoU=caption - 3)},
+            vision=dict(mIoU=vision))
+        return dict(
+            row='meanteacher-vl-oracle',
+            seed=seed,
+            iters=400,
+            infer_modes=dict(val=modes, test=modes))
+
+    lines = infer_mode_lines(
+        group_results([result(0, 50.0, 49.0),
+                       result(1, 52.0, 50.0)]))
+    test = next(ln for ln in lines if '| test |' in ln)
+    # caption 51 ± 1, class 48 ± 1, vision 49.5 ± 0.5, gap -1.5 ± 0.5
+    assert test == ('| `meanteacher-vl-oracle` | 0, 1 | test | 51.00 ± 1.00 '
+                    '| 48.00 ± 1.00 | 49.50 ± 0.50 | -1.50 ± 0.50 |')
+    no_modes = dict(result(0, 1, 1), infer_modes=None)
+    assert infer_mode_lines(group_results([no_modes])) == []
