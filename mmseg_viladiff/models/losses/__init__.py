@@ -1,4 +1,9 @@
 from .class_balanced_cross_entropy import (ClassBalancedCrossEntropyLoss,
                                            load_class_weight)
+from .dynamic_class_balanced_ce import (DynamicClassBalancedCELoss,
+                                        dyce_class_weight)
 
-__all__ = ['ClassBalancedCrossEntropyLoss', 'load_class_weight']
+__all__ = [
+    'ClassBalancedCrossEntropyLoss', 'load_class_weight',
+    'DynamicClassBalancedCELoss', 'dyce_class_weight'
+]
