@@ -19,6 +19,7 @@ from ..necks import INFER_MODES
 from ..utils import (class_weights_off, confidence_histogram, cutmix,
                      frozen_bn_stats, head_logits, sigmoid_rampup,
                      update_class_thresholds)
+from ..utils.feature_distill import FeatureDistiller
 from .vl_encoder_decoder import VLSegmentorMixin
 
 #: every key of ``semi_train_cfg`` with its default
@@ -71,6 +72,16 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     # opt-in: compare pseudo labels with the true labels of the unlabeled
     # view, when its pipeline loads them (benchmarks only, never a loss)
     diagnostics=False,
+    # cross-image distillation (seed 004): configs of set-to-set feature
+    # losses, e.g. [dict(type='RelationDistillLoss', loss_weight=1.0),
+    # dict(type='StyleDistillLoss', loss_weight=1.0)], between the student's
+    # backbone features of the labeled batch and of the (CutMix-ed) strong
+    # unlabeled batch, taken from those forwards (no second pass); logged as
+    # distill.<loss_name>, not ramped (their own loss_weight). Empty: off
+    feature_distill=(),
+    # the backbone output the distillation reads (index into the backbone's
+    # outputs, -1: the deepest)
+    feature_distill_level=-1,
 )
 DEFAULT_SEMI_TEST_CFG = dict(predict_on='teacher')
 #: confidence bins of the 'class_percentile' histograms (width 0.01)
@@ -108,6 +119,16 @@ def _check_semi_train_cfg(cfg: dict) -> None:
     if cfg['teacher_text_mode'] not in INFER_MODES:
         raise ConfigError(f'semi_train_cfg.teacher_text_mode must be one of '
                           f"{INFER_MODES}, got {cfg['teacher_text_mode']!r}")
+    if not isinstance(cfg['feature_distill'], (list, tuple)) or not all(
+            isinstance(c, dict) and 'type' in c
+            for c in cfg['feature_distill']):
+        raise ConfigError('semi_train_cfg.feature_distill must be a list of '
+                          "loss configs (dicts with a 'type'), got "
+                          f"{cfg['feature_distill']!r}")
+    if not isinstance(cfg['feature_distill_level'], int) or isinstance(
+            cfg['feature_distill_level'], bool):
+        raise ConfigError('semi_train_cfg.feature_distill_level must be an '
+                          f"int, got {cfg['feature_distill_level']!r}")
     if cfg['teacher_branch'] not in ('unsup_weak', 'unsup_strong'):
         raise ConfigError("semi_train_cfg.teacher_branch must be 'unsup_weak'"
                           f" or 'unsup_strong', got {cfg['teacher_branch']!r}")
@@ -188,6 +209,12 @@ class SemiEncoderDecoder(BaseSegmentor):
         self.student = MODELS.build(copy.deepcopy(segmentor))
         self.teacher = MODELS.build(copy.deepcopy(segmentor))
         self.teacher.requires_grad_(False)
+        self.feature_distiller = None
+        if self.semi_train_cfg['feature_distill']:
+            self.feature_distiller = FeatureDistiller(
+                self.semi_train_cfg['feature_distill'],
+                self.semi_train_cfg['feature_distill_level'])
+            self.feature_distiller.attach(self.student.backbone)
         if self.semi_train_cfg['refine_pseudo_labels'] and not isinstance(
                 self.teacher.decode_head, nn.ModuleList):
             raise ConfigError(
@@ -437,6 +464,9 @@ class SemiEncoderDecoder(BaseSegmentor):
                 strong, self._with_labels(data_samples['unsup_strong'],
                                           masked))
         losses.update(self._weighted(unsup, weight, 'unsup'))
+        if self.feature_distiller is not None:
+            losses.update(
+                self.feature_distiller(self.student, inputs['sup'], strong))
         losses['pseudo_conf_ratio'] = (confident & valid).sum() / \
             valid.sum().clamp(min=1)
         if cfg['diagnostics']:
