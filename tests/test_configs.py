@@ -33,6 +33,10 @@ def test_configs_found():
         'viladiff/meanteacher_effnetl0_synthetic.py',
         'viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py',
         'viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8_diag.py',
+        'viladiff/cid_effnetl0_camvid_1-8.py',
+        'viladiff/cid_r101_voc_1-16.py',
+        'viladiff/dyce_effnetl0_camvid_1-8.py',
+        'viladiff/dyce_r101_voc_1-16.py',
         'baselines/deeplabv3p_r101_voc_1-16.py',
         'baselines/deeplabv3p_r50_voc_1-16.py',
         'baselines/deeplabv3p_effnetl0_camvid_1-8.py',
@@ -151,3 +155,33 @@ def test_mean_teacher_configs_wrap_their_supervised_base(name):
     assert labeled.split_file.endswith('labeled.txt')
     assert unlabeled.split_file.endswith('unlabeled.txt')
     assert unlabeled.with_label is False
+
+
+@pytest.mark.parametrize('dataset', ['effnetl0_camvid_1-8', 'r101_voc_1-16'])
+def test_peer_method_configs_are_deltas_of_the_mean_teacher(dataset):
+    """cid_* adds only the distillation losses, dyce_* only swaps both
+    heads' losses for DyCE and weights the pseudo labels; data, schedule
+    and everything else stay the mean teacher's."""
+    load = lambda algo: Config.fromfile(  # noqa: E731
+        osp.join(REPO_ROOT, f'configs/viladiff/{algo}_{dataset}.py'))
+    base, cid, dyce = load('meanteacher'), load('cid'), load('dyce')
+    for cfg in (cid, dyce):
+        for key in ('train_dataloader', 'val_dataloader', 'optim_wrapper',
+                    'param_scheduler', 'train_cfg', 'custom_hooks'):
+            assert cfg[key] == base[key], key
+    semi = cid.model.semi_train_cfg
+    assert [d.type for d in semi.pop('feature_distill')
+            ] == ['RelationDistillLoss', 'StyleDistillLoss']
+    assert semi.pop('feature_distill_level') == -1
+    assert cid.model == base.model
+    seg = dyce.model.segmentor
+    num_classes = seg.decode_head.num_classes
+    for head, weight in (('decode_head', 1.0), ('auxiliary_head', 0.4)):
+        loss = seg[head].pop('loss_decode')
+        assert loss.type == 'DynamicClassBalancedCELoss'
+        assert loss.num_classes == num_classes
+        assert loss.get('loss_weight', 1.0) == weight
+        base.model.segmentor[head].pop('loss_decode')
+    assert dyce.model.semi_train_cfg.pop('unsup_class_weight') is True
+    base.model.semi_train_cfg.pop('unsup_class_weight', None)
+    assert dyce.model == base.model
