@@ -52,12 +52,16 @@ MEANTEACHER = 'configs/viladiff/meanteacher_effnetl0_camvid_1-8.py'
 BURN_IN_LR = {'optim_wrapper.optimizer.lr': 0.001}
 
 
-def burn_in_row(label: str, options: Optional[dict] = None) -> Row:
-    """A mean-teacher row on the supervised burn-in protocol:
-    :data:`SEMI_ITERS` iterations from the ``supervised`` row's model at
-    :data:`BURN_IN_LR`, with ``options`` (``--cfg-options`` keys) on top."""
+def burn_in_row(label: str,
+                options: Optional[dict] = None,
+                config: str = MEANTEACHER) -> Row:
+    """A semi-supervised row on the supervised burn-in protocol:
+    :data:`SEMI_ITERS` iterations of ``config`` (default: the mean teacher;
+    a method on top of it, e.g. ``cid_*``) from the ``supervised`` row's
+    model at :data:`BURN_IN_LR`, with ``options`` (``--cfg-options`` keys)
+    on top."""
     return Row(
-        MEANTEACHER,
+        config,
         True,
         False,
         label, {
@@ -97,6 +101,17 @@ ROWS: Dict[str, Row] = {
             'model.semi_train_cfg.threshold_mode': 'fixed',
             'model.semi_train_cfg.threshold': 0.8
         }),
+    # neighbouring methods on top of the mean teacher, same protocol:
+    # cross-image distillation (seed 004) and SemiDAViL's class-balanced
+    # dynamic cross-entropy (seed 003)
+    'cid':
+    burn_in_row(
+        'mean teacher + cross-image distillation',
+        config='configs/viladiff/cid_effnetl0_camvid_1-8.py'),
+    'dyce':
+    burn_in_row(
+        'mean teacher + DyCE',
+        config='configs/viladiff/dyce_effnetl0_camvid_1-8.py'),
     'meanteacher-diffrefine':
     Row('configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py', True,
         False, 'mean teacher + diffusion refinement'),
