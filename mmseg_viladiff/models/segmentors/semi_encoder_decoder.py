@@ -145,6 +145,8 @@ class SemiEncoderDecoder(BaseSegmentor):
         sup_weight * L(student(sup), labels)
         + unsup_weight * ramp(iter) * L(student(CutMix(strong)),
                                         CutMix(pseudo labels))
+        + sum_k feature_distill[k](backbone features of sup,
+                                   backbone features of CutMix(strong))
 
     where pseudo labels come from :meth:`get_pseudo_labels` (the teacher on
     ``teacher_branch``), pixels below the confidence threshold
@@ -152,7 +154,11 @@ class SemiEncoderDecoder(BaseSegmentor):
     between unlabeled samples in images and pseudo labels alike. With
     ``unsup_bn_stats=False`` the unsupervised forward leaves the student's
     BN running statistics alone, with ``unsup_class_weight=False`` its loss
-    ignores the heads' class weights. The teacher is updated by
+    ignores the heads' class weights (DyCE's too, see
+    ``class_weights_off``). The ``feature_distill`` losses (cross-image
+    distillation) read output ``feature_distill_level`` of the student's
+    backbone in those two forwards (:class:`FeatureDistiller`, no second
+    pass). The teacher is updated by
     ``SemiMeanTeacherHook`` (EMA of the student), never by gradients.
     Mean teacher: Tarvainen & Valpola, NeurIPS 2017; weak-to-strong
     consistency: FixMatch (Sohn et al., 2020), UniMatch (Yang et al., 2023).
