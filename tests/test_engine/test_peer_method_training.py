@@ -39,6 +39,8 @@ def test_cid_delta_trains_and_logs_its_losses(synthetic_root, tmp_path):
     for key in ('train/distill.loss_relation', 'train/distill.loss_style'):
         values = runner.message_hub.get_scalar(key).data[0]
         assert len(values) == 2 and all(v > 0 for v in values), key
+    # the features came from the step's own forwards (no extra pass)
+    assert runner.model.feature_distiller._warned is False
     assert runner.model.feature_distiller._records == []
 
 
