@@ -50,14 +50,20 @@ SEMI_ITERS = 400
 #: 0.01, row meanteacher-lr0.01)
 MEANTEACHER = 'configs/viladiff/meanteacher_effnetl0_camvid_1-8.py'
 BURN_IN_LR = {'optim_wrapper.optimizer.lr': 0.001}
+#: the mean teacher with UniMatch's perturbations (second strong view,
+#: feature perturbation, UniMatch's loss weights)
+UNIMATCH = 'configs/viladiff/unimatch_effnetl0_camvid_1-8.py'
 
 
-def burn_in_row(label: str, options: Optional[dict] = None) -> Row:
-    """A mean-teacher row on the supervised burn-in protocol:
-    :data:`SEMI_ITERS` iterations from the ``supervised`` row's model at
-    :data:`BURN_IN_LR`, with ``options`` (``--cfg-options`` keys) on top."""
+def burn_in_row(label: str,
+                options: Optional[dict] = None,
+                config: str = MEANTEACHER) -> Row:
+    """A semi-supervised row on the supervised burn-in protocol:
+    :data:`SEMI_ITERS` iterations of ``config`` (default: the mean teacher)
+    from the ``supervised`` row's model at :data:`BURN_IN_LR`, with
+    ``options`` (``--cfg-options`` keys) on top."""
     return Row(
-        MEANTEACHER,
+        config,
         True,
         False,
         label, {
@@ -97,6 +103,10 @@ ROWS: Dict[str, Row] = {
             'model.semi_train_cfg.threshold_mode': 'fixed',
             'model.semi_train_cfg.threshold': 0.8
         }),
+    # UniMatch's perturbations on the same protocol, learning rate and
+    # pseudo labels (EMA teacher) as `meanteacher`
+    'unimatch':
+    burn_in_row('mean teacher + UniMatch perturbations', config=UNIMATCH),
     'meanteacher-diffrefine':
     Row('configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py', True,
         False, 'mean teacher + diffusion refinement'),
