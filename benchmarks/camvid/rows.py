@@ -50,6 +50,9 @@ SEMI_ITERS = 400
 #: 0.01, row meanteacher-lr0.01)
 MEANTEACHER = 'configs/viladiff/meanteacher_effnetl0_camvid_1-8.py'
 BURN_IN_LR = {'optim_wrapper.optimizer.lr': 0.001}
+#: the mean teacher with UniMatch's perturbations (second strong view,
+#: feature perturbation, UniMatch's loss weights)
+UNIMATCH = 'configs/viladiff/unimatch_effnetl0_camvid_1-8.py'
 
 
 def burn_in_row(label: str,
@@ -57,9 +60,9 @@ def burn_in_row(label: str,
                 config: str = MEANTEACHER) -> Row:
     """A semi-supervised row on the supervised burn-in protocol:
     :data:`SEMI_ITERS` iterations of ``config`` (default: the mean teacher;
-    a method on top of it, e.g. ``cid_*``) from the ``supervised`` row's
-    model at :data:`BURN_IN_LR`, with ``options`` (``--cfg-options`` keys)
-    on top."""
+    a method on top of it, e.g. ``unimatch_*``, ``cid_*``) from the
+    ``supervised`` row's model at :data:`BURN_IN_LR`, with ``options``
+    (``--cfg-options`` keys) on top."""
     return Row(
         config,
         True,
@@ -101,6 +104,10 @@ ROWS: Dict[str, Row] = {
             'model.semi_train_cfg.threshold_mode': 'fixed',
             'model.semi_train_cfg.threshold': 0.8
         }),
+    # UniMatch's perturbations on the same protocol, learning rate and
+    # pseudo labels (EMA teacher) as `meanteacher`
+    'unimatch':
+    burn_in_row('mean teacher + UniMatch perturbations', config=UNIMATCH),
     # neighbouring methods on top of the mean teacher, same protocol:
     # cross-image distillation (seed 004) and SemiDAViL's class-balanced
     # dynamic cross-entropy (seed 003)

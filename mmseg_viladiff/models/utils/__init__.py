@@ -6,11 +6,12 @@ from .class_thresholds import (confidence_histogram, histogram_quantile,
 from .cutmix import cutmix, random_box_masks
 from .edge_band_weights import EdgeBandPixelWeights
 from .feature_distill import FeatureDistiller
+from .feature_perturbation import feature_dropout
 from .ramps import sigmoid_rampup
 
 __all__ = [
     'frozen_bn_stats', 'head_logits', 'class_weights_off', 'confidence_histogram',
     'histogram_quantile', 'update_class_thresholds', 'cutmix',
     'random_box_masks', 'EdgeBandPixelWeights', 'FeatureDistiller',
-    'sigmoid_rampup'
+    'feature_dropout', 'sigmoid_rampup'
 ]

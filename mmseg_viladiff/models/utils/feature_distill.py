@@ -1,5 +1,5 @@
 """Cross-image feature distillation inside the semi-supervised loop."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -104,23 +104,29 @@ class FeatureDistiller(nn.Module):
         return self._level(found)
 
     def forward(self, student: nn.Module, labeled: Tensor,
-                unlabeled: Tensor) -> Dict[str, Tensor]:
-        """The losses between the two batches' features.
+                unlabeled: Union[Tensor, Sequence[Tensor]]
+                ) -> Dict[str, Tensor]:
+        """The losses between the labeled and the unlabeled features.
 
         Args:
             student (nn.Module): the segmentor whose backbone was attached.
             labeled (Tensor): (B_l, 3, H, W) the images of the labeled
                 forward.
-            unlabeled (Tensor): (B_u, 3, H, W) the images of the unlabeled
-                forward (e.g. the CutMix-ed strong view).
+            unlabeled (Tensor | Sequence[Tensor]): (B_u, 3, H, W) the
+                images of the unlabeled forward (e.g. the CutMix-ed strong
+                view), or those of several forwards (e.g. two strong
+                views), whose features form one set.
 
         Returns:
             dict[str, Tensor]: ``distill.<loss_name>`` -> scalar loss.
         """
+        if isinstance(unlabeled, Tensor):
+            unlabeled = [unlabeled]
         records, self._records = self._records, []
         try:
             feats_l = self._features(student, labeled, records)
-            feats_u = self._features(student, unlabeled, records)
+            feats_u = torch.cat(
+                [self._features(student, x, records) for x in unlabeled])
         finally:
             self._records = []
         return {

@@ -69,6 +69,37 @@ def test_distill_losses_read_the_forwards_own_features(level):
     assert all(p.grad is None for p in model.teacher.parameters())
 
 
+def test_with_unimatch_both_strong_views_form_the_unlabeled_set():
+    """strong_views=2 and the fp branch: U holds both strong views (the
+    weak view of the fp branch is not part of it), still no extra pass."""
+    torch.manual_seed(0)
+    model = _model(
+        threshold=0.0,
+        cutmix_prob=0.0,
+        strong_views=2,
+        fp_weight=0.25,
+        feature_distill=DISTILL)
+    inputs, samples = _batch()
+    inputs['unsup_strong2'] = inputs['unsup_weak'].flip(1) * 0.9
+    samples['unsup_strong2'] = samples['unsup_strong']
+    calls = _count_calls(model.student.backbone)
+    losses = model.loss(inputs, samples)
+    assert len(calls) == 4  # labeled, two strong views, fp (weak)
+    assert calls[3] is inputs['unsup_weak']
+    assert model.feature_distiller._warned is False
+    with torch.no_grad():
+        feats_l = model.student.backbone(inputs['sup'])[-1]
+        feats_u = torch.cat([
+            model.student.backbone(inputs[k])[-1]
+            for k in ('unsup_strong', 'unsup_strong2')
+        ])  # (4, C, h, w)
+    relation, style = model.feature_distiller.losses
+    torch.testing.assert_close(losses['distill.loss_relation'],
+                               relation(feats_l, feats_u))
+    torch.testing.assert_close(losses['distill.loss_style'],
+                               style(feats_l, feats_u))
+
+
 def test_cutmixed_strong_batch_is_the_unlabeled_set():
     torch.manual_seed(0)
     model = _model(threshold=0.0, cutmix_prob=1.0, feature_distill=DISTILL)

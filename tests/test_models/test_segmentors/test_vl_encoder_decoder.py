@@ -56,9 +56,28 @@ def test_student_loss_has_vl_terms(model_cfg):
     student = MODELS.build(copy.deepcopy(model_cfg.segmentor)).train()
     losses = student.loss(*batch())
     assert {'loss_vl_align', 'loss_vl_distill'} <= set(losses)
-    total = sum(v for k, v in losses.items() if 'loss' in k)
-    total.backward()
-    assert student.neck.vision_path['3'].block.conv.weight.grad is not None
+    # at initialisation the text paths and the vision adapters are all the
+    # identity (zero-initialised gates and output convs): nothing to distil
+    assert losses['loss_vl_distill'].item() == 0
+
+
+def test_distillation_trains_the_vision_path(model_cfg):
+    """Once the fused features differ from the vision-only ones, the
+    distillation loss trains the adapter: its zero-initialised output conv
+    at once, the block before it after the output conv has moved."""
+    torch.manual_seed(0)
+    student = MODELS.build(copy.deepcopy(model_cfg.segmentor)).train()
+    for attn in student.neck.caption_attn.values():
+        attn.gate.data.fill_(1.0)  # the caption path as after some training
+    adapter = student.neck.vision_path['3']
+    student.loss(*batch())['loss_vl_distill'].backward()
+    assert adapter.out.weight.grad.abs().sum() > 0
+    assert adapter.block.conv.weight.grad.abs().sum() == 0
+    with torch.no_grad():
+        adapter.out.weight.sub_(adapter.out.weight.grad)
+    student.zero_grad()
+    student.loss(*batch())['loss_vl_distill'].backward()
+    assert adapter.block.conv.weight.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize('mode', ['caption', 'class', 'vision'])
@@ -114,3 +133,38 @@ def test_mismatched_sizes_are_config_errors(model_cfg):
         num_outs=4)
     with pytest.raises(ConfigError, match='VLFusionNeck'):
         MODELS.build(cfg)
+
+
+def test_unimatch_branches_with_the_vl_cascade(model_cfg):
+    """UniMatch's perturbations on the full model: the fp branch reads the
+    weak view's captions and trains both cascade heads on the perturbed
+    fused features; the second strong view gets the neck's losses too."""
+    cfg = copy.deepcopy(model_cfg)
+    cfg.semi_train_cfg.update(
+        threshold=0.0, strong_views=2, fp_weight=0.25, cutmix_prob=0.5)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.train()
+    sup, sup_samples = batch(2)
+    weak, weak_samples = batch(2, labels=False)
+    inputs = dict(sup=sup, unsup_weak=weak, unsup_strong=weak + 0.1,
+                  unsup_strong2=weak - 0.1)
+    samples = dict(sup=sup_samples, unsup_weak=weak_samples,
+                   unsup_strong=weak_samples, unsup_strong2=weak_samples)
+    metas_seen = []
+    extract_feat = model.student.extract_feat
+
+    def recording_extract_feat(x, metas=None, mode=None):
+        metas_seen.append(metas)
+        return extract_feat(x, metas, mode)
+
+    model.student.extract_feat = recording_extract_feat
+    losses = model.loss(inputs, samples)
+    [metas] = metas_seen  # only the fp branch calls it directly
+    assert [m['caption'] for m in metas] == CAPTIONS[:2]
+    assert {'fp.decode_0.loss_ce', 'fp.decode_1.loss_ce',
+            'unsup2.decode_0.loss_ce', 'unsup2.loss_vl_align'} <= set(losses)
+    assert not any(k.startswith('fp.loss_vl') for k in losses)
+    stem = next(model.student.backbone.parameters())
+    [grad] = torch.autograd.grad(losses['fp.decode_0.loss_ce'], [stem])
+    assert grad.abs().sum() > 0
