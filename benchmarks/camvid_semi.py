@@ -19,6 +19,12 @@ Rows (``ROWS``; configs under ``configs/``)::
     meanteacher-lr0.01      the same at lr 0.01 (the row's is 0.001)
     meanteacher-tau0.95     the same, one threshold 0.95 for all classes
     meanteacher-tau0.8      the same, one threshold 0.8 for all classes
+    unimatch                viladiff/unimatch_effnetl0_camvid_1-8.py (the
+                            mean teacher + UniMatch's perturbations), burn-in
+    cid                     viladiff/cid_effnetl0_camvid_1-8.py (burn-in
+                            as meanteacher)
+    dyce                    viladiff/dyce_effnetl0_camvid_1-8.py (burn-in
+                            as meanteacher)
     meanteacher-vl-template viladiff/meanteacher-vl_effnetl0_camvid_1-8.py
                             on the burn-in protocol, template captions
     meanteacher-vl-oracle   the same with ORACLE captions (diagnostic, reads

@@ -2,6 +2,7 @@
 import glob
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from conftest import REPO_ROOT
@@ -33,6 +34,12 @@ def test_configs_found():
         'viladiff/meanteacher_effnetl0_synthetic.py',
         'viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py',
         'viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8_diag.py',
+        'viladiff/cid_effnetl0_camvid_1-8.py',
+        'viladiff/cid_r101_voc_1-16.py',
+        'viladiff/dyce_effnetl0_camvid_1-8.py',
+        'viladiff/dyce_r101_voc_1-16.py',
+        'viladiff/unimatch_effnetl0_camvid_1-8.py',
+        'viladiff/unimatch_r101_voc_1-16.py',
         'baselines/deeplabv3p_r101_voc_1-16.py',
         'baselines/deeplabv3p_r50_voc_1-16.py',
         'baselines/deeplabv3p_effnetl0_camvid_1-8.py',
@@ -151,3 +158,102 @@ def test_mean_teacher_configs_wrap_their_supervised_base(name):
     assert labeled.split_file.endswith('labeled.txt')
     assert unlabeled.split_file.endswith('unlabeled.txt')
     assert unlabeled.with_label is False
+
+
+def _unlabeled_leaves(cfg):
+    """The datasets (with pipelines) of the unlabeled partition."""
+    inner = cfg.train_dataloader.dataset.datasets[1].dataset
+    return inner.datasets if inner.type == 'ConcatDataset' else [inner]
+
+
+#: the semi_train_cfg keys the UniMatch configs set
+UNIMATCH_KEYS = ('sup_weight', 'unsup_weight', 'strong_views', 'fp_weight',
+                 'fp_dropout')
+
+
+@pytest.mark.parametrize('dataset', ['effnetl0_camvid_1-8', 'r101_voc_1-16'])
+def test_unimatch_configs_are_the_mean_teacher_plus_perturbations(dataset):
+    """Same model, data, schedule and hooks as the mean teacher; UniMatch's
+    loss weights; one more strong view in every unlabeled pipeline."""
+    semi = Config.fromfile(
+        osp.join(REPO_ROOT, f'configs/viladiff/unimatch_{dataset}.py'))
+    base = Config.fromfile(
+        osp.join(REPO_ROOT, f'configs/viladiff/meanteacher_{dataset}.py'))
+    train, base_train = semi.model.semi_train_cfg, base.model.semi_train_cfg
+    for key in set(train) | set(base_train):
+        if key not in UNIMATCH_KEYS:
+            assert train[key] == base_train[key], key
+    assert {k: train[k] for k in UNIMATCH_KEYS} == dict(
+        sup_weight=0.5,
+        unsup_weight=0.25,
+        strong_views=2,
+        fp_weight=0.25,
+        fp_dropout=0.5)
+    semi.model.semi_train_cfg = base.model.semi_train_cfg
+    assert semi.model.to_dict() == base.model.to_dict()
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
+                'custom_hooks', 'val_cfg', 'val_dataloader'):
+        assert semi[key] == base[key], key
+    parts = semi.train_dataloader.dataset.datasets
+    base_parts = base.train_dataloader.dataset.datasets
+    assert parts[0] == base_parts[0]  # labeled
+    for key in set(parts[1]) | set(base_parts[1]):  # unlabeled partition
+        if key != 'dataset':
+            assert parts[1][key] == base_parts[1][key], key
+    leaves = _unlabeled_leaves(semi)
+    assert len(leaves) == len(_unlabeled_leaves(base))
+    for leaf, base_leaf in zip(leaves, _unlabeled_leaves(base)):
+        assert leaf.pipeline[:-1] == base_leaf.pipeline[:-1]
+        views = leaf.pipeline[-1].views
+        assert views.unsup_strong2 == views.unsup_strong
+        views.pop('unsup_strong2')
+        assert leaf.pipeline[-1] == base_leaf.pipeline[-1]
+
+
+def test_unimatch_strong_views_differ_in_colour_not_geometry():
+    from mmseg.registry import TRANSFORMS
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT,
+                 'configs/viladiff/unimatch_effnetl0_camvid_1-8.py'))
+    pack = TRANSFORMS.build(_unlabeled_leaves(cfg)[0].pipeline[-1])
+    rng = np.random.RandomState(0)
+    img = rng.randint(0, 256, (48, 64, 3)).astype(np.uint8)
+    np.random.seed(0)
+    out = pack(dict(img=img, img_shape=img.shape[:2], ori_shape=(48, 64)))
+    weak, s1, s2 = (out['inputs'][k]
+                    for k in ('unsup_weak', 'unsup_strong', 'unsup_strong2'))
+    assert weak.shape == s1.shape == s2.shape == (3, 48, 64)
+    assert torch.equal(weak, torch.from_numpy(img).permute(2, 0, 1))
+    assert not torch.equal(s1, weak) and not torch.equal(s2, weak)
+    assert not torch.equal(s1, s2)
+    assert out['inputs']['sup'] is None
+
+
+@pytest.mark.parametrize('dataset', ['effnetl0_camvid_1-8', 'r101_voc_1-16'])
+def test_peer_method_configs_are_deltas_of_the_mean_teacher(dataset):
+    """cid_* adds only the distillation losses, dyce_* only swaps both
+    heads' losses for DyCE and weights the pseudo labels; data, schedule
+    and everything else stay the mean teacher's."""
+    load = lambda algo: Config.fromfile(  # noqa: E731
+        osp.join(REPO_ROOT, f'configs/viladiff/{algo}_{dataset}.py'))
+    base, cid, dyce = load('meanteacher'), load('cid'), load('dyce')
+    for cfg in (cid, dyce):
+        for key in ('train_dataloader', 'val_dataloader', 'optim_wrapper',
+                    'param_scheduler', 'train_cfg', 'custom_hooks'):
+            assert cfg[key] == base[key], key
+    semi = cid.model.semi_train_cfg
+    assert [d.type for d in semi.pop('feature_distill')
+            ] == ['RelationDistillLoss', 'StyleDistillLoss']
+    assert semi.pop('feature_distill_level') == -1
+    assert cid.model == base.model
+    seg = dyce.model.segmentor
+    num_classes = seg.decode_head.num_classes
+    for head, weight in (('decode_head', 1.0), ('auxiliary_head', 0.4)):
+        loss = seg[head].pop('loss_decode')
+        assert loss.type == 'DynamicClassBalancedCELoss'
+        assert loss.num_classes == num_classes
+        assert loss.get('loss_weight', 1.0) == weight
+        base.model.segmentor[head].pop('loss_decode')
+    assert dyce.model.semi_train_cfg.pop('unsup_class_weight') is True
+    base.model.semi_train_cfg.pop('unsup_class_weight', None)
+    assert dyce.model == base.model

@@ -9,7 +9,8 @@ COMPONENTS = {
     ('EfficientNetLite0', 'SemiEncoderDecoder', 'SemiSegDataPreProcessor',
      'EdgeAwareMixDiffusionHead', 'CaptionPromptor', 'VLFusionNeck',
      'VLEncoderDecoder', 'VLCascadeEncoderDecoder', 'HFTextEncoder',
-     'OpenCLIPTextEncoder'),
+     'OpenCLIPTextEncoder', 'ClassBalancedCrossEntropyLoss',
+     'DynamicClassBalancedCELoss', 'RelationDistillLoss', 'StyleDistillLoss'),
     DATASETS: ('CamVidDataset', 'PartitionDataset', 'SyntheticShapesDataset'),
     TRANSFORMS:
     ('MultiViewPack', 'StrongPhotometricAug', 'LoadCaption', 'CheckSegLabels'),

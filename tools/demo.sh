@@ -10,6 +10,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash tools/setup_env.sh
 PY=${VILADIFF_VENV:-$ROOT/.venv}/bin/python
+# one thread unless told otherwise: the same arithmetic on any number of
+# cores, so the teacher mIoU the README states reproduces (a run with
+# more threads, e.g. OMP_NUM_THREADS=2, is faster and lands elsewhere)
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 CONFIG=configs/viladiff/meanteacher_effnetl0_synthetic.py
 WORK_DIR=${WORK_DIR:-work_dirs/demo}
 

@@ -56,6 +56,9 @@ SEMI_ITERS = 400
 #: 0.01, row meanteacher-lr0.01)
 MEANTEACHER = 'configs/viladiff/meanteacher_effnetl0_camvid_1-8.py'
 BURN_IN_LR = {'optim_wrapper.optimizer.lr': 0.001}
+#: the mean teacher with UniMatch's perturbations (second strong view,
+#: feature perturbation, UniMatch's loss weights)
+UNIMATCH = 'configs/viladiff/unimatch_effnetl0_camvid_1-8.py'
 
 #: the mean teacher with the vision-language path; from the burn-in
 #: checkpoint (a plain segmentor) it loads the backbone and heads, while
@@ -74,10 +77,12 @@ def burn_in_row(label: str,
                 options: Optional[dict] = None,
                 config: str = MEANTEACHER,
                 captioner: Optional[str] = None) -> Row:
-    """A mean-teacher row on the supervised burn-in protocol:
-    :data:`SEMI_ITERS` iterations from the ``supervised`` row's model at
-    :data:`BURN_IN_LR`, with ``options`` (``--cfg-options`` keys) on top;
-    ``config`` with captions of ``captioner`` (None: no captions)."""
+    """A semi-supervised row on the supervised burn-in protocol:
+    :data:`SEMI_ITERS` iterations of ``config`` (default: the mean teacher;
+    a method on top of it, e.g. ``unimatch_*``, ``cid_*``) from the
+    ``supervised`` row's model at :data:`BURN_IN_LR`, with ``options``
+    (``--cfg-options`` keys) on top and captions of ``captioner`` (None:
+    no captions)."""
     return Row(
         config,
         True,
@@ -120,6 +125,21 @@ ROWS: Dict[str, Row] = {
             'model.semi_train_cfg.threshold_mode': 'fixed',
             'model.semi_train_cfg.threshold': 0.8
         }),
+    # UniMatch's perturbations on the same protocol, learning rate and
+    # pseudo labels (EMA teacher) as `meanteacher`
+    'unimatch':
+    burn_in_row('mean teacher + UniMatch perturbations', config=UNIMATCH),
+    # neighbouring methods on top of the mean teacher, same protocol:
+    # cross-image distillation (seed 004) and SemiDAViL's class-balanced
+    # dynamic cross-entropy (seed 003)
+    'cid':
+    burn_in_row(
+        'mean teacher + cross-image distillation',
+        config='configs/viladiff/cid_effnetl0_camvid_1-8.py'),
+    'dyce':
+    burn_in_row(
+        'mean teacher + DyCE',
+        config='configs/viladiff/dyce_effnetl0_camvid_1-8.py'),
     # the VL path on the same protocol: template captions (written from the
     # supervised model's predictions: they restate what it sees), and the
     # diagnostic oracle captions that read the label maps (issue 18: can

@@ -92,6 +92,14 @@ def test_burn_in_rows_pair_with_the_model_they_start_from(tmp_path):
     assert '| +3.75 ± 0.75 |' in line
 
 
+def test_unimatch_row_is_the_mean_teacher_protocol_on_its_config():
+    mean_teacher, unimatch = ROWS['meanteacher'], ROWS['unimatch']
+    assert unimatch.config == \
+        'configs/viladiff/unimatch_effnetl0_camvid_1-8.py'
+    assert unimatch._replace(
+        config=mean_teacher.config, label=mean_teacher.label) == mean_teacher
+
+
 def test_iters_fall_back_to_the_row_then_the_default(monkeypatch):
     monkeypatch.setitem(
         ROWS, 'short',

@@ -163,7 +163,8 @@ def test_unlabeled_pipeline_never_opens_label_files(synthetic_root,
 
 @pytest.mark.parametrize('config', [
     'meanteacher_effnetl0_camvid_1-8.py', 'meanteacher_r101_voc_1-16.py',
-    'meanteacher_effnetl0_synthetic.py',
+    'meanteacher_effnetl0_synthetic.py', 'unimatch_effnetl0_camvid_1-8.py',
+    'unimatch_r101_voc_1-16.py',
     '../examples/meanteacher_effnetl0_custom-dataset.py'
 ])
 def test_shipped_unlabeled_pipelines_load_no_labels(config):

@@ -6,8 +6,10 @@ from mmcv.transforms import BaseTransform, Compose
 from mmseg.registry import TRANSFORMS
 
 #: the branches a semi-supervised batch holds; every sample carries all of
-#: them (None where it has no such view) so batches collate uniformly
-SEMI_BRANCHES = ('sup', 'unsup_weak', 'unsup_strong')
+#: them (None where it has no such view) so batches collate uniformly;
+#: ``unsup_strong2``: the second strong view of UniMatch-style training
+#: (``semi_train_cfg.strong_views=2``), None unless a pipeline makes it
+SEMI_BRANCHES = ('sup', 'unsup_weak', 'unsup_strong', 'unsup_strong2')
 
 
 @TRANSFORMS.register_module()
@@ -16,7 +18,9 @@ class MultiViewPack(BaseTransform):
 
     The geometric transforms placed before this one (resize, crop, flip) are
     shared by all views, so a weak and a strong view of an unlabeled image
-    cover exactly the same pixels. The output follows MMDetection's
+    cover exactly the same pixels; each view's own transforms draw their
+    random parameters independently (two ``StrongPhotometricAug`` views
+    get different colours, greyscale and blur). The output follows MMDetection's
     ``MultiBranch`` convention:
     ``dict(inputs=dict(branch=Tensor|None), data_samples=dict(branch=...))``.
 

@@ -10,7 +10,7 @@ of ``w[y_p]``, so a uniform weight vector gives plain CE over valid pixels.
 """
 import json
 import os.path as osp
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -20,6 +20,60 @@ from torch import Tensor
 
 from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
+
+
+def check_loss_name(loss_name: str) -> str:
+    """``loss_name`` if it starts with ``loss_`` (MMSeg sums only such keys
+    into the total loss), else a ConfigError."""
+    if not loss_name.startswith('loss_'):
+        raise ConfigError(
+            f"loss_name must start with 'loss_', got {loss_name!r}")
+    return loss_name
+
+
+def pixel_cross_entropy(cls_score: Tensor, label: Tensor,
+                        ignore_index: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """Per-pixel softmax cross-entropy that tolerates ignored labels.
+
+    Args:
+        cls_score (Tensor): Logits (N, K, H, W).
+        label (Tensor): Labels (N, H, W), long.
+        ignore_index (int): Label value that is not a target.
+
+    Returns:
+        tuple[Tensor]: CE (N, H, W) (the CE of class 0 on ignored pixels:
+        mask it), valid (N, H, W) bool, and the target (N, H, W) with
+        ignored pixels set to 0, safe to index per-class tables with.
+    """
+    valid = label != ignore_index  # (N, H, W)
+    target = torch.where(valid, label, torch.zeros_like(label))
+    loss = F.cross_entropy(cls_score, target, reduction='none')
+    return loss, valid, target
+
+
+def weighted_pixel_mean(loss: Tensor,
+                        valid: Tensor,
+                        target: Tensor,
+                        class_weight: Optional[Tensor] = None,
+                        weight: Optional[Tensor] = None) -> Tensor:
+    """sum_p w[y_p] * s_p * loss_p / sum_p w[y_p] * s_p over valid pixels.
+
+    Args:
+        loss (Tensor): Per-pixel loss (N, H, W).
+        valid (Tensor): (N, H, W) bool, the pixels that count.
+        target (Tensor): (N, H, W) labels, any class on invalid pixels.
+        class_weight (Tensor, optional): (K,) class weights w; None: all 1.
+        weight (Tensor, optional): (N, H, W) pixel weights s; None: all 1.
+
+    Returns:
+        Tensor: Scalar; 0 (with a graph) when no pixel is valid.
+    """
+    pixel_w = valid.to(loss.dtype)
+    if class_weight is not None:
+        pixel_w = pixel_w * class_weight.to(loss.dtype)[target]
+    if weight is not None:
+        pixel_w = pixel_w * weight.to(loss.dtype)
+    return (loss * pixel_w).sum() / pixel_w.sum().clamp(min=1e-12)
 
 
 def load_class_weight(
@@ -69,9 +123,7 @@ class ClassBalancedCrossEntropyLoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_ce') -> None:
         super().__init__()
-        if not loss_name.startswith('loss_'):
-            raise ConfigError(
-                f"loss_name must start with 'loss_', got {loss_name!r}")
+        check_loss_name(loss_name)
         self.class_weight_source = class_weight
         weight = None if class_weight is None else torch.tensor(
             load_class_weight(class_weight), dtype=torch.float)
@@ -110,13 +162,7 @@ class ClassBalancedCrossEntropyLoss(nn.Module):
                 f'class_weight has {class_weight.numel()} entries '
                 f'({self.class_weight_source!r}) but the head predicts '
                 f'{num_classes} classes')
-        valid = label != ignore_index  # (N, H, W)
-        target = torch.where(valid, label, torch.zeros_like(label))
-        loss = F.cross_entropy(cls_score, target, reduction='none')
-        pixel_w = valid.to(loss.dtype)
-        if class_weight is not None:
-            pixel_w = pixel_w * class_weight.to(loss.dtype)[target]
-        if weight is not None:
-            pixel_w = pixel_w * weight.to(loss.dtype)
-        loss = (loss * pixel_w).sum() / pixel_w.sum().clamp(min=1e-12)
-        return self.loss_weight * loss
+        loss, valid, target = pixel_cross_entropy(cls_score, label,
+                                                  ignore_index)
+        return self.loss_weight * weighted_pixel_mean(
+            loss, valid, target, class_weight, weight)

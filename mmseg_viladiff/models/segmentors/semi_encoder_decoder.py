@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.dist import all_reduce
 from mmengine.structures import PixelData
+from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -17,9 +18,10 @@ from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
 from ..necks import INFER_MODES
 from ..utils import (MIX_CAPTION_MODES, class_weights_off,
-                     confidence_histogram, cutmix, frozen_bn_stats,
-                     head_logits, mix_captions, sigmoid_rampup, source_map,
-                     update_class_thresholds)
+                     confidence_histogram, cutmix, feature_dropout,
+                     frozen_bn_stats, head_logits, mix_captions,
+                     sigmoid_rampup, source_map, update_class_thresholds)
+from ..utils.feature_distill import FeatureDistiller
 from .vl_encoder_decoder import VLSegmentorMixin
 
 #: every key of ``semi_train_cfg`` with its default
@@ -76,7 +78,33 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     # opt-in: compare pseudo labels with the true labels of the unlabeled
     # view, when its pipeline loads them (benchmarks only, never a loss)
     diagnostics=False,
+    # UniMatch's perturbations (Yang et al., CVPR 2023), off by default.
+    # Strong views of each unlabeled crop, each with its own CutMix and its
+    # own loss on the pseudo labels, weighted unsup_weight / strong_views:
+    # 1, or 2 (the unlabeled MultiViewPack then also makes 'unsup_strong2')
+    strong_views=1,
+    # weight of the feature-perturbation loss, ramped like unsup_weight: the
+    # student's decode head(s) on its features of the weak view after
+    # channel dropout, against the thresholded pseudo labels (no CutMix).
+    # 0: no such branch
+    fp_weight=0.0,
+    # channel-dropout probability of that branch (Dropout2d, every level)
+    fp_dropout=0.5,
+    # cross-image distillation (seed 004): configs of set-to-set feature
+    # losses, e.g. [dict(type='RelationDistillLoss', loss_weight=1.0),
+    # dict(type='StyleDistillLoss', loss_weight=1.0)], between the student's
+    # backbone features of the labeled batch and of the (CutMix-ed) strong
+    # unlabeled batches (all strong views, one set), taken from those
+    # forwards (no second pass); logged as distill.<loss_name>, not ramped
+    # (their own loss_weight). Empty: off
+    feature_distill=(),
+    # the backbone output the distillation reads (index into the backbone's
+    # outputs, -1: the deepest)
+    feature_distill_level=-1,
 )
+#: the batch branches of the strong views, in order, and their loss prefixes
+STRONG_BRANCHES = ('unsup_strong', 'unsup_strong2')
+STRONG_PREFIXES = ('unsup', 'unsup2')
 DEFAULT_SEMI_TEST_CFG = dict(predict_on='teacher')
 #: confidence bins of the 'class_percentile' histograms (width 0.01)
 CONFIDENCE_BINS = 100
@@ -93,7 +121,7 @@ def _check_semi_train_cfg(cfg: dict) -> None:
         if not 0 <= cfg[key] <= 1:
             raise ConfigError(f'semi_train_cfg.{key} must be in [0, 1], got '
                               f'{cfg[key]}')
-    for key in ('sup_weight', 'unsup_weight', 'rampup_iters'):
+    for key in ('sup_weight', 'unsup_weight', 'rampup_iters', 'fp_weight'):
         if cfg[key] < 0:
             raise ConfigError(f'semi_train_cfg.{key} must be >= 0, got '
                               f'{cfg[key]}')
@@ -116,33 +144,75 @@ def _check_semi_train_cfg(cfg: dict) -> None:
     if cfg['mix_captions'] not in MIX_CAPTION_MODES:
         raise ConfigError(f'semi_train_cfg.mix_captions must be one of '
                           f"{MIX_CAPTION_MODES}, got {cfg['mix_captions']!r}")
+    if not isinstance(cfg['feature_distill'], (list, tuple)) or not all(
+            isinstance(c, dict) and 'type' in c
+            for c in cfg['feature_distill']):
+        raise ConfigError('semi_train_cfg.feature_distill must be a list of '
+                          "loss configs (dicts with a 'type'), got "
+                          f"{cfg['feature_distill']!r}")
+    if not isinstance(cfg['feature_distill_level'], int) or isinstance(
+            cfg['feature_distill_level'], bool):
+        raise ConfigError('semi_train_cfg.feature_distill_level must be an '
+                          f"int, got {cfg['feature_distill_level']!r}")
     if cfg['teacher_branch'] not in ('unsup_weak', 'unsup_strong'):
         raise ConfigError("semi_train_cfg.teacher_branch must be 'unsup_weak'"
                           f" or 'unsup_strong', got {cfg['teacher_branch']!r}")
+    views = cfg['strong_views']
+    if type(views) is not int or not 1 <= views <= len(STRONG_BRANCHES):
+        raise ConfigError('semi_train_cfg.strong_views must be 1 or 2, got '
+                          f'{views!r}')
+    if not 0 <= cfg['fp_dropout'] < 1:
+        raise ConfigError('semi_train_cfg.fp_dropout must be in [0, 1), got '
+                          f"{cfg['fp_dropout']}")
 
 
 @MODELS.register_module()
 class SemiEncoderDecoder(BaseSegmentor):
     """Student and EMA teacher built from one MMSeg segmentor config.
 
-    Training takes the three branches of ``MultiViewPack``: ``sup`` (labeled
-    crops), ``unsup_weak`` and ``unsup_strong`` (two views of the same
-    unlabeled crops). The loss is::
+    Training takes the branches of ``MultiViewPack``: ``sup`` (labeled
+    crops), ``unsup_weak`` and ``unsup_strong`` (views of the same
+    unlabeled crops; with ``strong_views=2`` also ``unsup_strong2``). The
+    loss is::
 
         sup_weight * L(student(sup), labels)
-        + unsup_weight * ramp(iter) * L(student(CutMix(strong)),
-                                        CutMix(pseudo labels))
+        + ramp(iter) * (
+            unsup_weight / strong_views * sum over strong views v of
+                L(student(CutMix_v(strong_v)), CutMix_v(pseudo labels))
+            + fp_weight * L(heads(Dropout2d(features(weak))), pseudo labels))
+        + sum_k feature_distill[k](backbone features of sup,
+                                   backbone features of all CutMix_v(strong_v))
 
     where pseudo labels come from :meth:`get_pseudo_labels` (the teacher on
     ``teacher_branch``), pixels below the confidence threshold
     (:meth:`thresholds`) and padding are ignored, and CutMix pastes boxes
-    between unlabeled samples in images and pseudo labels alike. With
-    ``unsup_bn_stats=False`` the unsupervised forward leaves the student's
-    BN running statistics alone, with ``unsup_class_weight=False`` its loss
-    ignores the heads' class weights. The teacher is updated by
-    ``SemiMeanTeacherHook`` (EMA of the student), never by gradients.
-    Mean teacher: Tarvainen & Valpola, NeurIPS 2017; weak-to-strong
-    consistency: FixMatch (Sohn et al., 2020), UniMatch (Yang et al., 2023).
+    between unlabeled samples in images and pseudo labels alike, drawn
+    anew for each strong view. With ``unsup_bn_stats=False`` the
+    unsupervised forwards leave the student's BN running statistics alone,
+    with ``unsup_class_weight=False`` their losses ignore the heads' class
+    weights (DyCE's too, see ``class_weights_off``). The
+    ``feature_distill`` losses (cross-image distillation) read output
+    ``feature_distill_level`` of the student's backbone in the labeled and
+    the strong forwards (:class:`FeatureDistiller`, no second pass). The
+    teacher is updated by ``SemiMeanTeacherHook`` (EMA of the
+    student), never by gradients. Mean teacher: Tarvainen & Valpola,
+    NeurIPS 2017; weak-to-strong consistency: FixMatch (Sohn et al., 2020),
+    UniMatch (Yang et al., 2023).
+
+    UniMatch's perturbations (``strong_views=2``, ``fp_weight > 0``; off by
+    default): a second strong view with its own loss (``unsup2.*``) and the
+    feature-perturbation branch (``fp.*``, :meth:`fp_loss`): the student's
+    features of the weak view (the neck's output, with a ``VLFusionNeck``
+    read with the captions as in training), ``Dropout2d(fp_dropout)`` on
+    every level, then the decode head(s), all heads of a cascade, against
+    the thresholded pseudo labels without CutMix. The auxiliary head is not
+    trained on that branch (UniMatch has none). It exists only in
+    :meth:`loss`: prediction never drops features. UniMatch's weighting
+    ``(L_sup + 0.25 L_s1 + 0.25 L_s2 + 0.5 L_fp) / 2`` is
+    ``sup_weight=0.5, unsup_weight=0.25, strong_views=2, fp_weight=0.25``
+    (``configs/_base_/unimatch.py``). Unlike UniMatch the pseudo labels
+    come from the EMA teacher, not from the model being trained, and the
+    fp branch runs its own forward of the weak view.
 
     Args:
         segmentor (dict): config of any MMSeg segmentor (e.g. an
@@ -196,6 +266,19 @@ class SemiEncoderDecoder(BaseSegmentor):
         self.student = MODELS.build(copy.deepcopy(segmentor))
         self.teacher = MODELS.build(copy.deepcopy(segmentor))
         self.teacher.requires_grad_(False)
+        if self.semi_train_cfg['fp_weight'] > 0 and not isinstance(
+                self.student, EncoderDecoder):
+            raise ConfigError(
+                'semi_train_cfg.fp_weight > 0 (feature perturbation) needs an '
+                'EncoderDecoder-type segmentor (features from extract_feat, '
+                'then its decode heads), got model.segmentor.type='
+                f"{segmentor.get('type')!r}")
+        self.feature_distiller = None
+        if self.semi_train_cfg['feature_distill']:
+            self.feature_distiller = FeatureDistiller(
+                self.semi_train_cfg['feature_distill'],
+                self.semi_train_cfg['feature_distill_level'])
+            self.feature_distiller.attach(self.student.backbone)
         if self.semi_train_cfg['refine_pseudo_labels'] and not isinstance(
                 self.teacher.decode_head, nn.ModuleList):
             raise ConfigError(
@@ -227,10 +310,14 @@ class SemiEncoderDecoder(BaseSegmentor):
         self.train_iter = int(iteration)
 
     @property
+    def unsup_ramp(self) -> float:
+        """The ramp-up factor in [0, 1] of the losses on pseudo labels."""
+        return sigmoid_rampup(self.train_iter,
+                              self.semi_train_cfg['rampup_iters'])
+
+    @property
     def current_unsup_weight(self) -> float:
-        cfg = self.semi_train_cfg
-        return cfg['unsup_weight'] * sigmoid_rampup(self.train_iter,
-                                                    cfg['rampup_iters'])
+        return self.semi_train_cfg['unsup_weight'] * self.unsup_ramp
 
     @staticmethod
     def _load_plain_checkpoint(state_dict, prefix, *args) -> None:
@@ -416,12 +503,22 @@ class SemiEncoderDecoder(BaseSegmentor):
             data_samples (dict[str, list[SegDataSample]]): same keys.
 
         Returns:
-            dict[str, Tensor]: ``sup.*`` and ``unsup.*`` losses, plus logged
-            (not optimised) ``unsup_weight``, ``pseudo_conf_ratio`` and, in
-            diagnostic mode, ``pseudo_acc``, ``pseudo_conf_acc`` and
+            dict[str, Tensor]: ``sup.*`` and ``unsup.*`` losses (with
+            ``strong_views=2`` also ``unsup2.*``, with ``fp_weight > 0``
+            ``fp.*``), plus logged (not optimised) ``pseudo_conf_ratio`` and,
+            in diagnostic mode, ``pseudo_acc``, ``pseudo_conf_acc`` and
             ``pseudo_miou``.
         """
         cfg = self.semi_train_cfg
+        strong_branches = STRONG_BRANCHES[:cfg['strong_views']]
+        missing = [b for b in strong_branches if b not in inputs]
+        if missing:
+            raise ConfigError(
+                f"semi_train_cfg.strong_views={cfg['strong_views']} needs the "
+                f'branches {list(strong_branches)} in every batch, but '
+                f'{missing} are missing: add them to the views of the '
+                "unlabeled pipeline's MultiViewPack (e.g. "
+                "unsup_strong2=[dict(type='StrongPhotometricAug')])")
         losses = self._weighted(
             self.student.loss(inputs['sup'], data_samples['sup']),
             cfg['sup_weight'], 'sup')
@@ -433,20 +530,38 @@ class SemiEncoderDecoder(BaseSegmentor):
         valid = labels != IGNORE_INDEX
         masked = torch.where(confident & valid, labels,
                              torch.full_like(labels, IGNORE_INDEX))
-        strong, (masked, sources) = cutmix(inputs['unsup_strong'],
-                                           (masked, source_map(masked)),
-                                           cfg['cutmix_prob'])[:2]
-        strong_samples = mix_captions(data_samples['unsup_strong'], sources,
-                                      cfg['mix_captions'])
         weight = self.current_unsup_weight
         bn_stats = nullcontext() if cfg['unsup_bn_stats'] else \
             frozen_bn_stats(self.student)
         class_weights = nullcontext() if cfg['unsup_class_weight'] else \
             class_weights_off(self.student)
+        # every rank runs every branch, whatever its pseudo labels (DDP)
         with bn_stats, class_weights:
-            unsup = self.student.loss(
-                strong, self._with_labels(strong_samples, masked))
-        losses.update(self._weighted(unsup, weight, 'unsup'))
+            strongs = []  # the student's inputs of the strong views
+            for strong_branch, prefix in zip(strong_branches,
+                                             STRONG_PREFIXES):
+                # a new CutMix per view: its own boxes and partners; the
+                # text of a mixed sample follows its pixels (mix_captions)
+                strong, (mixed, sources) = cutmix(
+                    inputs[strong_branch], (masked, source_map(masked)),
+                    cfg['cutmix_prob'])[:2]
+                strongs.append(strong)
+                strong_samples = mix_captions(data_samples[strong_branch],
+                                              sources, cfg['mix_captions'])
+                unsup = self.student.loss(
+                    strong, self._with_labels(strong_samples, mixed))
+                losses.update(
+                    self._weighted(unsup, weight / cfg['strong_views'],
+                                   prefix))
+            if cfg['fp_weight'] > 0:
+                fp = self.fp_loss(inputs['unsup_weak'],
+                                  data_samples['unsup_weak'], masked)
+                losses.update(
+                    self._weighted(fp, cfg['fp_weight'] * self.unsup_ramp,
+                                   'fp'))
+        if self.feature_distiller is not None:
+            losses.update(
+                self.feature_distiller(self.student, inputs['sup'], strongs))
         losses['pseudo_conf_ratio'] = (confident & valid).sum() / \
             valid.sum().clamp(min=1)
         if cfg['diagnostics']:
@@ -464,6 +579,37 @@ class SemiEncoderDecoder(BaseSegmentor):
                     data_samples[branch])
                 losses.update({f'first_{k}': v for k, v in first.items()})
         return losses
+
+    def fp_loss(self, inputs: Tensor, data_samples: list,
+                labels: Tensor) -> Dict[str, Tensor]:
+        """UniMatch's feature-perturbation loss (unweighted).
+
+        The student's features of ``inputs`` (what its decode head reads:
+        backbone, then neck if any; a ``VLFusionNeck`` reads the captions of
+        ``data_samples`` in its training mode), channel dropout
+        (:func:`feature_dropout`, ``fp_dropout``) on every level in training
+        mode, then the segmentor's decode head(s) trained on ``labels``.
+
+        Args:
+            inputs (Tensor): (B, 3, H, W) the weak unlabeled view.
+            data_samples (list[SegDataSample]): their samples (metainfo).
+            labels (Tensor): (B, H, W) long, thresholded pseudo labels, 255
+                where ignored.
+
+        Returns:
+            dict[str, Tensor]: the decode heads' losses (``decode.*``, a
+            cascade ``decode_0.*``, ``decode_1.*`` ...).
+        """
+        student = self.student
+        if isinstance(student, VLSegmentorMixin):
+            feats = student.extract_feat(inputs,
+                                         [s.metainfo for s in data_samples])
+        else:
+            feats = student.extract_feat(inputs)
+        feats = feature_dropout(feats, self.semi_train_cfg['fp_dropout'],
+                                self.training)  # (B, C_l, H_l, W_l) each
+        return student._decode_head_forward_train(
+            feats, self._with_labels(data_samples, labels))
 
     @torch.no_grad()
     def pseudo_label_quality(self, labels: Tensor, confident: Tensor,

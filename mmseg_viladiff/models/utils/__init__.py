@@ -6,11 +6,14 @@ from .class_thresholds import (confidence_histogram, histogram_quantile,
                                update_class_thresholds)
 from .cutmix import cutmix, random_box_masks
 from .edge_band_weights import EdgeBandPixelWeights
+from .feature_distill import FeatureDistiller
+from .feature_perturbation import feature_dropout
 from .ramps import sigmoid_rampup
 
 __all__ = [
     'frozen_bn_stats', 'head_logits', 'class_weights_off', 'confidence_histogram',
     'histogram_quantile', 'update_class_thresholds', 'cutmix',
-    'random_box_masks', 'EdgeBandPixelWeights', 'sigmoid_rampup',
-    'MIX_CAPTION_MODES', 'mix_captions', 'source_map'
+    'random_box_masks', 'EdgeBandPixelWeights', 'FeatureDistiller',
+    'feature_dropout', 'sigmoid_rampup', 'MIX_CAPTION_MODES', 'mix_captions',
+    'source_map'
 ]

@@ -5,10 +5,13 @@ from typing import Iterator
 import torch.nn as nn
 from mmseg.models.losses import CrossEntropyLoss
 
-from ..losses import ClassBalancedCrossEntropyLoss
+from ..losses import ClassBalancedCrossEntropyLoss, DynamicClassBalancedCELoss
 
 #: loss modules whose ``class_weight`` attribute weights the classes
 WEIGHTED_LOSSES = (ClassBalancedCrossEntropyLoss, CrossEntropyLoss)
+#: loss modules whose ``class_weighting`` flag switches their running class
+#: weights (and the update of the frequencies behind them)
+DYNAMIC_WEIGHTED_LOSSES = (DynamicClassBalancedCELoss, )
 
 
 @contextmanager
@@ -18,7 +21,10 @@ def class_weights_off(module: nn.Module) -> Iterator[None]:
 
     Each :data:`WEIGHTED_LOSSES` module of ``module`` with a
     ``class_weight`` gets ``class_weight=None`` (plain cross-entropy, the
-    mean over valid pixels) for the duration of the block; the weights are
+    mean over valid pixels) for the duration of the block; each
+    :data:`DYNAMIC_WEIGHTED_LOSSES` module (DyCE) gets
+    ``class_weighting=False``: unweighted, and the labels it sees inside the
+    block are not counted into its running class frequencies. Everything is
     restored on exit, also when the block raises. The semi-supervised
     segmentor uses it for the loss on pseudo labels, whose rare classes are
     the least precise ones: median-frequency weights would multiply exactly
@@ -30,10 +36,16 @@ def class_weights_off(module: nn.Module) -> Iterator[None]:
     saved = [(m, m.class_weight) for m in module.modules()
              if isinstance(m, WEIGHTED_LOSSES)
              and getattr(m, 'class_weight', None) is not None]
+    dynamic = [(m, m.class_weighting) for m in module.modules()
+               if isinstance(m, DYNAMIC_WEIGHTED_LOSSES)]
     try:
         for m, _ in saved:
             m.class_weight = None
+        for m, _ in dynamic:
+            m.class_weighting = False
         yield
     finally:
         for m, weight in saved:
             m.class_weight = weight
+        for m, flag in dynamic:
+            m.class_weighting = flag

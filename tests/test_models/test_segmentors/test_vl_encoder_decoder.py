@@ -215,3 +215,38 @@ def test_cutmixed_sample_reads_both_captions(model_cfg, mode):
     bad.semi_train_cfg.update(mix_captions='concat')
     with pytest.raises(ConfigError, match='mix_captions'):
         MODELS.build(bad)
+
+
+def test_unimatch_branches_with_the_vl_cascade(model_cfg):
+    """UniMatch's perturbations on the full model: the fp branch reads the
+    weak view's captions and trains both cascade heads on the perturbed
+    fused features; the second strong view gets the neck's losses too."""
+    cfg = copy.deepcopy(model_cfg)
+    cfg.semi_train_cfg.update(
+        threshold=0.0, strong_views=2, fp_weight=0.25, cutmix_prob=0.5)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.train()
+    sup, sup_samples = batch(2)
+    weak, weak_samples = batch(2, labels=False)
+    inputs = dict(sup=sup, unsup_weak=weak, unsup_strong=weak + 0.1,
+                  unsup_strong2=weak - 0.1)
+    samples = dict(sup=sup_samples, unsup_weak=weak_samples,
+                   unsup_strong=weak_samples, unsup_strong2=weak_samples)
+    metas_seen = []
+    extract_feat = model.student.extract_feat
+
+    def recording_extract_feat(x, metas=None, mode=None):
+        metas_seen.append(metas)
+        return extract_feat(x, metas, mode)
+
+    model.student.extract_feat = recording_extract_feat
+    losses = model.loss(inputs, samples)
+    [metas] = metas_seen  # only the fp branch calls it directly
+    assert [m['caption'] for m in metas] == CAPTIONS[:2]
+    assert {'fp.decode_0.loss_ce', 'fp.decode_1.loss_ce',
+            'unsup2.decode_0.loss_ce', 'unsup2.loss_vl_align'} <= set(losses)
+    assert not any(k.startswith('fp.loss_vl') for k in losses)
+    stem = next(model.student.backbone.parameters())
+    [grad] = torch.autograd.grad(losses['fp.decode_0.loss_ce'], [stem])
+    assert grad.abs().sum() > 0
