@@ -38,6 +38,12 @@ def mean_spread(values: Sequence[float]) -> Tuple[float, float]:
     return statistics.fmean(values), (max(values) - min(values)) / 2
 
 
+def _mean_spread_known(values) -> Optional[Tuple[float, float]]:
+    """:func:`mean_spread` of the values that are not None, else None."""
+    known = [v for v in values if v is not None]
+    return mean_spread(known) if known else None
+
+
 def group_results(results: Sequence[dict]) -> List[List[dict]]:
     """Results grouped by (row, iters), seeds inside a group, in the order
     of ``results``."""
@@ -58,7 +64,11 @@ def summarize(group: Sequence[dict]) -> dict:
         best_val=mean_spread(r['best_val']['mIoU'] for r in group),
         best_iter=mean_spread(r['best_val']['iteration'] for r in group),
         test=mean_spread(r['test']['mIoU'] for r in group),
-        minutes=mean_spread(r['wall_time_s']['total'] / 60 for r in group))
+        minutes=mean_spread(r['wall_time_s']['total'] / 60 for r in group),
+        # median seconds of a training iteration (the Runner's log; None
+        # where the run logged none)
+        sec_per_iter=_mean_spread_known(
+            r.get('median_train_iter_s') for r in group))
     classes = list(first['test']['per_class_iou'])
     per_class = {}
     for name in classes:
@@ -197,8 +207,9 @@ def markdown_report(results: Sequence[dict], png_name: str) -> str:
         '',
         '| method | row | seeds | iters | best val mIoU | best val iter '
         '| test mIoU | Δ test vs supervised | Δ test vs mean teacher '
-        '| wall time (min) |',
-        '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+        '| train s/it | wall time (min) |',
+        '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+        '| ---: |',
     ]
     summaries = []
     for g in groups:
@@ -214,7 +225,7 @@ def markdown_report(results: Sequence[dict], png_name: str) -> str:
                      f'{", ".join(map(str, s["seeds"]))} | {s["iters"]} | '
                      f'{fmt(s["best_val"])} | {fmt(s["best_iter"], 0)} | '
                      f'{fmt(s["test"])} | {" | ".join(deltas)} | '
-                     f'{fmt(s["minutes"], 1)} |')
+                     f'{fmt(s["sec_per_iter"], 1)} | {fmt(s["minutes"], 1)} |')
     classes = list(summaries[0]['per_class']) if summaries else []
     lines += [
         '',

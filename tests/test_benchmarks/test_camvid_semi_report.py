@@ -27,6 +27,7 @@ def fake_result(row, seed, val, test, iters=100):
         best_val=dict(iteration=100, mIoU=val),
         test=dict(mIoU=test, per_class_iou=dict(sky=test + 10, road=test)),
         wall_time_s=dict(total=600.0),
+        median_train_iter_s=3.0 + seed,
         machine=dict(cpu='test cpu', cores=2),
         torch='2.x',
         git=dict(commit='abc'),
@@ -60,6 +61,8 @@ def test_report_means_spreads_and_plot(tmp_path):
     assert '41.00 ± 1.00' in lines['`supervised`']  # val
     assert '39.00 ± 1.00' in lines['`supervised`']  # test
     assert '46.50 ± 1.50' in lines['`meanteacher`']
+    # seconds per training iteration (3 s at seed 0, 4 s at seed 1)
+    assert '| 3.5 ± 0.5 | 10.0 ± 0.0 |' in lines['`meanteacher`']
     assert '56.5 ± 1.5' in text  # per-class sky of mean teacher
     # deltas pair the seeds: +7 (seed 0) and +8 (seed 1)
     assert '| +7.50 ± 0.50 | +0.00 ± 0.00 |' in lines['`meanteacher`']
