@@ -40,6 +40,7 @@ def test_configs_found():
         'viladiff/dyce_r101_voc_1-16.py',
         'viladiff/unimatch_effnetl0_camvid_1-8.py',
         'viladiff/unimatch_r101_voc_1-16.py',
+        'viladiff/unimatch-dyce_effnetl0_camvid_1-8.py',
         'baselines/deeplabv3p_r101_voc_1-16.py',
         'baselines/deeplabv3p_r50_voc_1-16.py',
         'baselines/deeplabv3p_effnetl0_camvid_1-8.py',
