@@ -16,7 +16,19 @@ Per row and threshold tau it reports:
 - precision: share of those pseudo labels that are correct;
 - per class c, at the config's threshold: the share of class c's pixels
   that receive a correct confident pseudo label (the training signal a class
-  gets from unlabeled images), and the precision of pseudo labels of c.
+  gets from unlabeled images), and the precision of pseudo labels of c;
+- in the band of 3 px around ground-truth edges and overall, per true
+  class: coverage and precision at the config's threshold;
+- precision at matched coverage (``camvid/coverage.py``): each source's most
+  confident pixels, as many as the first head covers at the threshold (and
+  50/70/80/90 %), overall, in the edge band and per class: the only fair
+  comparison of two label sources.
+
+Sources of a cascade row: the first head; the refined prediction (class
+and, temperature-calibrated, confidence of the refining head); and the
+refined class selected by the first head's confidence
+(``refined_confidence='first'``, see
+``mmseg_viladiff/models/utils/refined_pseudo_labels.py``).
 
 Usage (after ``camvid_semi.py run ROW --seed S``)::
 
@@ -37,6 +49,8 @@ import time
 from typing import List, Optional, Sequence
 
 import camvid as bench  # benchmarks/camvid/, beside this script
+from camvid.coverage import (REGIONS, CoverageHistogram, matched_coverage,
+                             threshold_summary)
 
 BENCHMARK = 'pseudo_labels'
 #: thresholds reported besides the config's own
@@ -45,6 +59,12 @@ THRESHOLDS = (0.95, 0.9, 0.8, 0.7, 0.5, 0.0)
 #: (``threshold_mode`` 'class_percentile' or 'class_adaptive'): each pixel
 #: is compared with the trained model's threshold of its predicted class
 PER_CLASS = 'per-class'
+#: pseudo-label sources: result key -> report label
+SOURCES = {
+    'first_head': 'first head',
+    'refined': 'refined (diffusion)',
+    'first_select': 'refined class, first-head confidence',
+}
 
 
 def fmt_tau(tau) -> str:
@@ -171,11 +191,61 @@ class Counts:
             per_class=per_class)
 
 
+def source_labels(source: str, probs: dict, min_confidence: float):
+    """(probs, labels, confidence) of one pseudo-label source from the
+    first and refined softmaxes ``probs['first']``, ``probs['refined']``
+    (B, K, H, W)."""
+    from mmseg_viladiff.models.utils import select_refined
+    if source == 'first_head':
+        p = probs['first']
+        confidence, labels = p.max(1)
+        return p, labels, confidence
+    mode = 'refined' if source == 'refined' else 'first'
+    return select_refined(probs['first'], probs['refined'], mode,
+                          min_confidence)
+
+
+def score_batch(model, inputs, samples, threshold, counts: dict,
+                hists: dict) -> None:
+    """Add one preprocessed batch to the counts and histograms of every
+    source (keys of ``counts``, as in :data:`SOURCES`).
+
+    Args:
+        model (SemiEncoderDecoder): in eval mode.
+        inputs (Tensor): (B, 3, H, W); samples: their data samples, with
+            ``gt_sem_seg`` (B, H', W') at the labels' resolution.
+        threshold (float | str): the config's threshold or
+            :data:`PER_CLASS`.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from mmseg_viladiff.utils.constants import IGNORE_INDEX
+    gt = torch.stack([s.gt_sem_seg.data[0] for s in samples])
+    # scored at the labels' resolution, as mmseg's evaluation
+    probs = {
+        k: None if x is None else F.interpolate(
+            x, size=gt.shape[-2:], mode='bilinear',
+            align_corners=False).softmax(1)
+        for k, x in zip(('first', 'refined'),
+                        model.teacher_first_and_refined(
+                            inputs, samples, len(counts) > 1))
+    }
+    for source in counts:
+        p, labels, confidence = source_labels(
+            source, probs, model.semi_train_cfg['refine_min_confidence'])
+        pixel_tau = model.thresholds(p, labels, confidence) \
+            if threshold == PER_CLASS else None
+        counts[source].add(confidence, labels, gt, IGNORE_INDEX, pixel_tau)
+        tau = pixel_tau if threshold == PER_CLASS else threshold
+        hists[source].add(confidence, labels, gt, confidence >= tau,
+                          IGNORE_INDEX)
+
+
 def evaluate(row: str, seed: int, thresholds: Sequence[float],
              work_dir: Optional[str]) -> dict:
     """Pseudo-label statistics of one run's best checkpoint (teacher)."""
     import torch
-    import torch.nn.functional as F
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
@@ -183,7 +253,6 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
     from mmseg.registry import DATASETS, MODELS
 
     import mmseg_viladiff  # noqa: F401  (registers modules, safe globals)
-    from mmseg_viladiff.utils.constants import IGNORE_INDEX
 
     if not bench.ROWS[row].semi:
         raise bench.BenchmarkError(
@@ -214,27 +283,16 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
     else:  # the checkpoint's per-class thresholds (model.eval(): frozen)
         threshold = PER_CLASS
         thresholds.insert(0, PER_CLASS)
-    variants = [False, True] if semi_cfg['refine_pseudo_labels'] else [False]
-    counts = {v: Counts(model.num_classes, thresholds) for v in variants}
+    sources = list(SOURCES) if semi_cfg['refine_pseudo_labels'] else \
+        ['first_head']
+    counts = {v: Counts(model.num_classes, thresholds) for v in sources}
+    hists = {v: CoverageHistogram(model.num_classes) for v in sources}
     start = time.perf_counter()
     with torch.no_grad():
         for i in range(len(dataset)):
             data = model.data_preprocessor(pseudo_collate([dataset[i]]), False)
-            inputs, samples = data['inputs'], data['data_samples']
-            gt = torch.stack([s.gt_sem_seg.data[0] for s in samples])
-            for refined in variants:
-                # scored at the labels' resolution, as mmseg's evaluation
-                logits = F.interpolate(
-                    model.teacher_logits(inputs, samples, refined=refined),
-                    size=gt.shape[-2:],
-                    mode='bilinear',
-                    align_corners=False)
-                probs = logits.softmax(1)
-                confidence, labels = probs.max(1)
-                pixel_tau = model.thresholds(probs, labels, confidence) \
-                    if threshold == PER_CLASS else None
-                counts[refined].add(confidence, labels, gt, IGNORE_INDEX,
-                                    pixel_tau)
+            score_batch(model, data['inputs'], data['data_samples'],
+                        threshold, counts, hists)
     seconds = time.perf_counter() - start
     classes = list(dataset.metainfo['classes'])
     return dict(
@@ -252,8 +310,16 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
         if semi_cfg['threshold_mode'] == 'class_percentile' else None,
         teacher_text_mode=semi_cfg['teacher_text_mode'],
         trained_with_refinement=semi_cfg['refine_pseudo_labels'],
-        first_head=counts[False].summary(classes),
-        refined=counts[True].summary(classes) if True in counts else None,
+        refined_confidence=semi_cfg['refined_confidence'],
+        refine_min_confidence=semi_cfg['refine_min_confidence'],
+        first_head=counts['first_head'].summary(classes),
+        refined=counts['refined'].summary(classes)
+        if 'refined' in counts else None,
+        first_select=counts['first_select'].summary(classes)
+        if 'first_select' in counts else None,
+        edge_band={k: threshold_summary(h, classes)
+                   for k, h in hists.items()},
+        matched_coverage=matched_coverage(hists, 'first_head', classes),
         seconds=seconds,
         machine=bench.machine_info(),
         date=datetime.datetime.now().astimezone().isoformat(
@@ -268,11 +334,10 @@ def fmt(value: Optional[float], digits: int = 1) -> str:
 
 def variants_of(result: dict) -> List[tuple]:
     """(label, summary) of a result's pseudo-label variants."""
-    out = [('first head' if result['refined'] else 'teacher',
-            result['first_head'])]
-    if result['refined']:
-        out.append(('refined (diffusion)', result['refined']))
-    return out
+    if not result['refined']:
+        return [('teacher', result['first_head'])]
+    return [(label, result[key]) for key, label in SOURCES.items()
+            if result.get(key)]
 
 
 def class_table(results: Sequence[dict], tau: float) -> List[str]:
@@ -298,6 +363,97 @@ def class_table(results: Sequence[dict], tau: float) -> List[str]:
                          f'{fmt(t["signal"])} / {fmt(t["precision"])}')
         share = 100 * info['pixels'] / max(first['pixels'], 1)
         lines.append(f'| {name} | {fmt(share)} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def source_label(key: str, result: dict) -> str:
+    return 'teacher' if not result['refined'] else SOURCES[key]
+
+
+def edge_band_lines(results: Sequence[dict]) -> List[str]:
+    """Coverage / precision at the config's threshold, overall and in the
+    edge band, per source; then per true class in the band."""
+    with_band = [r for r in results if r.get('edge_band')]
+    if not with_band:
+        return []
+    lines = [
+        '', '## Edge band (3 px around true edges) at the config\'s '
+        'threshold', '',
+        'coverage: % of the region\'s labelled pixels that get a pseudo '
+        'label; precision: % of those that are right.', '',
+        '| row | seed | pseudo labels | ' + ' | '.join(
+            f'{region} coverage | {region} precision' for region in REGIONS) +
+        ' |', '| --- | ---: | --- |' + ' ---: | ---: |' * len(REGIONS)
+    ]
+    for r in with_band:
+        for key, band in r['edge_band'].items():
+            cells = ' | '.join(f'{fmt(band[region]["coverage"])} | '
+                               f'{fmt(band[region]["precision"])}'
+                               for region in REGIONS)
+            lines.append(f'| `{r["row"]}` | {r["seed"]} | '
+                         f'{source_label(key, r)} | {cells} |')
+    columns = [(r, key) for r in with_band for key in r['edge_band']]
+    lines += [
+        '', 'Per true class, edge band: coverage / precision (% of the '
+        'class\'s band pixels that get a pseudo label / % of those right).',
+        '', '| class | ' + ' | '.join(
+            f'`{r["row"]}` s{r["seed"]} {source_label(k, r)}'
+            for r, k in columns) + ' |', '| --- |' + ' ---: |' * len(columns)
+    ]
+    classes = list(with_band[0]['edge_band']['first_head'][REGIONS[1]]
+                   ['per_class'])
+    for name in classes:
+        cells = []
+        for r, k in columns:
+            c = r['edge_band'][k][REGIONS[1]]['per_class'][name]
+            cells.append(f'{fmt(c["coverage"])} / {fmt(c["precision"])}')
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def matched_lines(results: Sequence[dict]) -> List[str]:
+    """Precision of each source at the same coverage, overall, in the edge
+    band and per class (cascade rows only)."""
+    with_match = [
+        r for r in results if r.get('matched_coverage') and r['refined']
+    ]
+    if not with_match:
+        return []
+    keys = list(SOURCES)
+    lines = [
+        '', '## Precision at matched coverage', '',
+        'Each source labels its most confident pixels, as many as the '
+        'coverage says (the first marked one: the first head\'s coverage at '
+        'the config\'s threshold); delta: refined minus first head, in '
+        'points.', '', '| row | seed | region | coverage | ' +
+        ' | '.join(SOURCES[k] for k in keys) + ' | delta |',
+        '| --- | ---: | --- | ---: |' + ' ---: |' * (len(keys) + 1)
+    ]
+    for r in with_match:
+        for region, m in r['matched_coverage'].items():
+            for i, cov in enumerate(m['coverages']):
+                prec = [m['precision'][k][i] for k in keys]
+                mark = ' (tau)' if m['threshold_coverage'] is not None and \
+                    abs(cov - m['threshold_coverage']) < 0.01 else ''
+                delta = None if None in prec[:2] else prec[1] - prec[0]
+                lines.append(
+                    f'| `{r["row"]}` | {r["seed"]} | {region} | '
+                    f'{fmt(cov)}{mark} | ' +
+                    ' | '.join(fmt(p) for p in prec) +
+                    f' | {fmt(delta)} |')
+    for r in with_match:
+        lines += [
+            '', f'Per true class, `{r["row"]}` s{r["seed"]}: precision at '
+            'the first head\'s coverage of the class at the threshold '
+            '(first head / refined / first-head confidence).', '',
+            '| class | region | coverage | ' +
+            ' | '.join(SOURCES[k] for k in keys) + ' |',
+            '| --- | --- | ---: |' + ' ---: |' * len(keys)
+        ]
+        for region, m in r['matched_coverage'].items():
+            for name, c in m['per_class'].items():
+                lines.append(f'| {name} | {region} | {fmt(c["coverage"])} | ' +
+                             ' | '.join(fmt(c[k]) for k in keys) + ' |')
     return lines
 
 
@@ -347,6 +503,7 @@ def markdown_report(results: Sequence[dict]) -> str:
             'labels that are correct; share: % of the labeled pixels of the '
             'unlabeled images.', ''
         ] + class_table(results, tau)
+    lines += edge_band_lines(results) + matched_lines(results)
     dates = sorted({r['date'][:10] for r in results})
     machine = results[0]['machine']
     lines += [
