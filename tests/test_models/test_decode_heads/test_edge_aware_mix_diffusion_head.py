@@ -148,6 +148,14 @@ def test_cascade_with_deeplabv3plus_trains_and_predicts():
         scaled = head.forward(feats, first)
     assert out[0].pred_sem_seg.shape == (64, 64)
     assert torch.allclose(scaled * head.temperature, raw, atol=1e-5)
+    # a deep copy (e.g. an EMA model) reads its own first head's features
+    twin = copy.deepcopy(model)
+    with torch.no_grad():
+        twin.decode_head[0].conv_seg.weight.zero_()
+        twin.decode_head[0].forward(twin.extract_feat(x))
+    tap = twin.decode_head[1].__dict__['_decoder_tap']
+    assert tap is twin.decode_head[0].dropout
+    assert tap is not model.decode_head[0].dropout
     # a plain MMSeg cascade cannot feed decoder features: a clear error
     cfg = copy.deepcopy(model_cfg)
     cfg['type'] = 'CascadeEncoderDecoder'
