@@ -5,8 +5,8 @@
   unit-RMS features that no learnable scale lifts above the noise);
 * refinement of a *realistic* first head (a coarse model trained on the
   same data, ``flip_source='prediction'``, start at T) from features that
-  do not contain the answer (a noisy image) fixes more boundary pixels
-  than it breaks.
+  do not contain the answer (a noisy image) fixes over three times as many
+  boundary pixels as it breaks.
 """
 import torch
 import torch.nn as nn
@@ -141,6 +141,12 @@ def test_training_and_sampling_feed_the_same_kind_of_input():
 
 
 def test_refinement_of_a_realistic_first_head_fixes_more_than_it_breaks():
+    """On the edge band the refined labels must fix over 3 times as many
+    pixels as they break, and 5 % of the band net. Measured on this seed:
+    781 fixed / 176 broken of 6455 (seeds 0-3: ratio 3.6-5.0, net
+    7.6-9.4 %); the head before issue 14 (one-hot training, start at
+    T // 2, scalable feature noise) 816 / 331, ratio 2.5 (seeds 0-3:
+    1.5-4.3), and this head with uniform flips 172 / 110: both fail."""
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     first_head = _train_first_head(g)
@@ -171,7 +177,7 @@ def test_refinement_of_a_realistic_first_head_fixes_more_than_it_breaks():
     acc_refined = right_refined[band].float().mean().item()
     # the first head is wrong often enough on the band to leave room
     assert acc_first < 0.9, acc_first
-    assert fixed > 2 * broken and (fixed - broken) / n > 0.03, \
+    assert fixed > 3 * broken and (fixed - broken) / n > 0.05, \
         (fixed, broken, n, acc_first, acc_refined)
     # and it does not pay for it inside objects
     inside = ~band
