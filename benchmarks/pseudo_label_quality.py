@@ -16,7 +16,19 @@ Per row and threshold tau it reports:
 - precision: share of those pseudo labels that are correct;
 - per class c, at the config's threshold: the share of class c's pixels
   that receive a correct confident pseudo label (the training signal a class
-  gets from unlabeled images), and the precision of pseudo labels of c.
+  gets from unlabeled images), and the precision of pseudo labels of c;
+- in the band of 3 px around ground-truth edges and overall, per true
+  class: coverage and precision at the config's threshold;
+- precision at matched coverage (``camvid/coverage.py``): each source's most
+  confident pixels, as many as the first head covers at the threshold (and
+  50/70/80/90 %), overall, in the edge band and per class: the only fair
+  comparison of two label sources.
+
+Sources of a cascade row: the first head; the refined prediction (class
+and, temperature-calibrated, confidence of the refining head); and the
+refined class selected by the first head's confidence
+(``refined_confidence='first'``, see
+``mmseg_viladiff/models/utils/refined_pseudo_labels.py``).
 
 Usage (after ``camvid_semi.py run ROW --seed S``)::
 
@@ -34,9 +46,12 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import camvid as bench  # benchmarks/camvid/, beside this script
+from camvid.coverage import (CoverageHistogram, matched_coverage,
+                             threshold_summary)
+from camvid.pseudo_label_report import SOURCES, markdown_report
 
 BENCHMARK = 'pseudo_labels'
 #: thresholds reported besides the config's own
@@ -45,10 +60,6 @@ THRESHOLDS = (0.95, 0.9, 0.8, 0.7, 0.5, 0.0)
 #: (``threshold_mode`` 'class_percentile' or 'class_adaptive'): each pixel
 #: is compared with the trained model's threshold of its predicted class
 PER_CLASS = 'per-class'
-
-
-def fmt_tau(tau) -> str:
-    return tau if isinstance(tau, str) else f'{tau:g}'
 
 
 def find_unlabeled(node) -> Optional[dict]:
@@ -171,11 +182,61 @@ class Counts:
             per_class=per_class)
 
 
+def source_labels(source: str, probs: dict, min_confidence: float):
+    """(probs, labels, confidence) of one pseudo-label source from the
+    first and refined softmaxes ``probs['first']``, ``probs['refined']``
+    (B, K, H, W)."""
+    from mmseg_viladiff.models.utils import select_refined
+    if source == 'first_head':
+        p = probs['first']
+        confidence, labels = p.max(1)
+        return p, labels, confidence
+    mode = 'refined' if source == 'refined' else 'first'
+    return select_refined(probs['first'], probs['refined'], mode,
+                          min_confidence)
+
+
+def score_batch(model, inputs, samples, threshold, counts: dict,
+                hists: dict) -> None:
+    """Add one preprocessed batch to the counts and histograms of every
+    source (keys of ``counts``, as in :data:`SOURCES`).
+
+    Args:
+        model (SemiEncoderDecoder): in eval mode.
+        inputs (Tensor): (B, 3, H, W); samples: their data samples, with
+            ``gt_sem_seg`` (B, H', W') at the labels' resolution.
+        threshold (float | str): the config's threshold or
+            :data:`PER_CLASS`.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from mmseg_viladiff.utils.constants import IGNORE_INDEX
+    gt = torch.stack([s.gt_sem_seg.data[0] for s in samples])
+    # scored at the labels' resolution, as mmseg's evaluation
+    probs = {
+        k: None if x is None else F.interpolate(
+            x, size=gt.shape[-2:], mode='bilinear',
+            align_corners=False).softmax(1)
+        for k, x in zip(('first', 'refined'),
+                        model.teacher_first_and_refined(
+                            inputs, samples, len(counts) > 1))
+    }
+    for source in counts:
+        p, labels, confidence = source_labels(
+            source, probs, model.semi_train_cfg['refine_min_confidence'])
+        pixel_tau = model.thresholds(p, labels, confidence) \
+            if threshold == PER_CLASS else None
+        counts[source].add(confidence, labels, gt, IGNORE_INDEX, pixel_tau)
+        tau = pixel_tau if threshold == PER_CLASS else threshold
+        hists[source].add(confidence, labels, gt, confidence >= tau,
+                          IGNORE_INDEX)
+
+
 def evaluate(row: str, seed: int, thresholds: Sequence[float],
              work_dir: Optional[str]) -> dict:
     """Pseudo-label statistics of one run's best checkpoint (teacher)."""
     import torch
-    import torch.nn.functional as F
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
@@ -183,7 +244,6 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
     from mmseg.registry import DATASETS, MODELS
 
     import mmseg_viladiff  # noqa: F401  (registers modules, safe globals)
-    from mmseg_viladiff.utils.constants import IGNORE_INDEX
 
     if not bench.ROWS[row].semi:
         raise bench.BenchmarkError(
@@ -214,27 +274,16 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
     else:  # the checkpoint's per-class thresholds (model.eval(): frozen)
         threshold = PER_CLASS
         thresholds.insert(0, PER_CLASS)
-    variants = [False, True] if semi_cfg['refine_pseudo_labels'] else [False]
-    counts = {v: Counts(model.num_classes, thresholds) for v in variants}
+    sources = list(SOURCES) if semi_cfg['refine_pseudo_labels'] else \
+        ['first_head']
+    counts = {v: Counts(model.num_classes, thresholds) for v in sources}
+    hists = {v: CoverageHistogram(model.num_classes) for v in sources}
     start = time.perf_counter()
     with torch.no_grad():
         for i in range(len(dataset)):
             data = model.data_preprocessor(pseudo_collate([dataset[i]]), False)
-            inputs, samples = data['inputs'], data['data_samples']
-            gt = torch.stack([s.gt_sem_seg.data[0] for s in samples])
-            for refined in variants:
-                # scored at the labels' resolution, as mmseg's evaluation
-                logits = F.interpolate(
-                    model.teacher_logits(inputs, samples, refined=refined),
-                    size=gt.shape[-2:],
-                    mode='bilinear',
-                    align_corners=False)
-                probs = logits.softmax(1)
-                confidence, labels = probs.max(1)
-                pixel_tau = model.thresholds(probs, labels, confidence) \
-                    if threshold == PER_CLASS else None
-                counts[refined].add(confidence, labels, gt, IGNORE_INDEX,
-                                    pixel_tau)
+            score_batch(model, data['inputs'], data['data_samples'],
+                        threshold, counts, hists)
     seconds = time.perf_counter() - start
     classes = list(dataset.metainfo['classes'])
     return dict(
@@ -252,110 +301,22 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
         if semi_cfg['threshold_mode'] == 'class_percentile' else None,
         teacher_text_mode=semi_cfg['teacher_text_mode'],
         trained_with_refinement=semi_cfg['refine_pseudo_labels'],
-        first_head=counts[False].summary(classes),
-        refined=counts[True].summary(classes) if True in counts else None,
+        refined_confidence=semi_cfg['refined_confidence'],
+        refine_min_confidence=semi_cfg['refine_min_confidence'],
+        first_head=counts['first_head'].summary(classes),
+        refined=counts['refined'].summary(classes)
+        if 'refined' in counts else None,
+        first_select=counts['first_select'].summary(classes)
+        if 'first_select' in counts else None,
+        edge_band={k: threshold_summary(h, classes)
+                   for k, h in hists.items()},
+        matched_coverage=matched_coverage(hists, 'first_head', classes),
         seconds=seconds,
         machine=bench.machine_info(),
         date=datetime.datetime.now().astimezone().isoformat(
             timespec='seconds'),
         git=bench.git_commit(),
     )
-
-
-def fmt(value: Optional[float], digits: int = 1) -> str:
-    return '-' if value is None else f'{value:.{digits}f}'
-
-
-def variants_of(result: dict) -> List[tuple]:
-    """(label, summary) of a result's pseudo-label variants."""
-    out = [('first head' if result['refined'] else 'teacher',
-            result['first_head'])]
-    if result['refined']:
-        out.append(('refined (diffusion)', result['refined']))
-    return out
-
-
-def class_table(results: Sequence[dict], tau: float) -> List[str]:
-    """Per-class signal / precision at threshold ``tau``: one line per
-    class, one column per run and pseudo-label variant."""
-    first = results[0]['first_head']
-    columns = [(r, label, s) for r in results for label, s in variants_of(r)]
-    lines = [
-        '| class | share (%) | ' +
-        ' | '.join(f'`{r["row"]}` s{r["seed"]} {label}'
-                   for r, label, _ in columns) + ' |',
-        '| --- | ---: |' + ' ---: |' * len(columns)
-    ]
-    for name, info in first['per_class'].items():
-        cells = []
-        for _, _, s in columns:
-            by_tau = {
-                t['threshold']: t
-                for t in s['per_class'][name]['by_threshold']
-            }
-            t = by_tau.get(tau)
-            cells.append('-' if t is None else
-                         f'{fmt(t["signal"])} / {fmt(t["precision"])}')
-        share = 100 * info['pixels'] / max(first['pixels'], 1)
-        lines.append(f'| {name} | {fmt(share)} | ' + ' | '.join(cells) + ' |')
-    return lines
-
-
-def markdown_report(results: Sequence[dict]) -> str:
-    """Overall, per-threshold and per-class tables of all results."""
-    lines = [
-        '# Pseudo labels on CamVid 1/8\'s unlabeled images', '',
-        'Written by `python benchmarks/pseudo_label_quality.py` from '
-        '`benchmarks/results/pseudo_labels/*.json`. The EMA teacher of each '
-        'run\'s best-val checkpoint labels the 322 unlabeled training images '
-        '(whole image at the test resolution, as the weak view; captions as in '
-        'training); their true labels, never read in training, score it at '
-        'the labels\' resolution.', '',
-        '| row | seed | ckpt iter | pseudo labels | pixel acc | mIoU |',
-        '| --- | ---: | ---: | --- | ---: | ---: |'
-    ]
-    for r in results:
-        for label, s in variants_of(r):
-            lines.append(f'| `{r["row"]}` | {r["seed"]} | '
-                         f'{r["checkpoint_iter"]} | {label} | '
-                         f'{fmt(s["pixel_acc"])} | {fmt(s["miou"])} |')
-    lines += [
-        '', '## Coverage and precision per threshold', '',
-        'coverage: % of labeled pixels with teacher confidence >= tau (they '
-        'get a pseudo label in the unsupervised loss); precision: % of those '
-        'pseudo labels that are correct; correct: % of all pixels that get a '
-        'correct pseudo label.', '',
-        '| row | seed | pseudo labels | tau | coverage | precision | '
-        'correct |', '| --- | ---: | --- | ---: | ---: | ---: | ---: |'
-    ]
-    for r in results:
-        for label, s in variants_of(r):
-            for t in s['thresholds']:
-                mark = ' (config)' if t['threshold'] == \
-                    r['config_threshold'] else ''
-                lines.append(f'| `{r["row"]}` | {r["seed"]} | {label} | '
-                             f'{fmt_tau(t["threshold"])}{mark} | '
-                             f'{fmt(t["coverage"])} | '
-                             f'{fmt(t["precision"])} | '
-                             f'{fmt(t["correct_share"])} |')
-    taus = {r['config_threshold'] for r in results} | {0.7}
-    for tau in sorted(taus, key=lambda t: (0, 0) if isinstance(t, str) else (1, -t)):
-        lines += [
-            '', f'## Per class at tau {fmt_tau(tau)}', '',
-            'signal / prec: % of the class\'s pixels that receive a correct '
-            'confident pseudo label / % of the class\'s confident pseudo '
-            'labels that are correct; share: % of the labeled pixels of the '
-            'unlabeled images.', ''
-        ] + class_table(results, tau)
-    dates = sorted({r['date'][:10] for r in results})
-    machine = results[0]['machine']
-    lines += [
-        '', f'- machine: {machine["cpu"]}, {machine["cores"]} cores; dates: '
-        f'{", ".join(dates)}', '- commits: ' +
-        ', '.join(sorted({str(r['git']['commit'])
-                          for r in results}))
-    ]
-    return '\n'.join(lines) + '\n'
 
 
 def write_report(results_dir: str) -> str:

@@ -7,6 +7,6 @@
 _base_ = ['./meanteacher_effnetl0_camvid_1-8_diag.py',
           '../_base_/models/diffusion_head_effnetl0.py']
 model = dict(
-    segmentor=dict(type='CascadeEncoderDecoder', num_stages=2, decode_head=[
+    segmentor=dict(type='RefineCascadeEncoderDecoder', num_stages=2, decode_head=[
         _base_.model.segmentor.decode_head, _base_.diffusion_head]),
     semi_train_cfg=dict(refine_pseudo_labels=True))

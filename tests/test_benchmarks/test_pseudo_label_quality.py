@@ -69,12 +69,26 @@ def test_counts_at_per_class_thresholds():
 
 
 def fake_result(module, row, refined):
+    from camvid.coverage import (CoverageHistogram, matched_coverage,
+                                 threshold_summary)
     counts = module.Counts(2, [0.95, 0.7, 0.0])
     gt = torch.tensor([[[0, 1, 1, 0]]])
     confidence = torch.tensor([[[0.99, 0.8, 0.5, 0.96]]])
-    counts.add(confidence, torch.tensor([[[0, 1, 0, 1]]]), gt)
+    labels = torch.tensor([[[0, 1, 0, 1]]])
+    counts.add(confidence, labels, gt)
     summary = counts.summary(['road', 'car'])
+    hists = {}
+    for key in (module.SOURCES if refined else ['first_head']):
+        hists[key] = CoverageHistogram(2)
+        hists[key].add(confidence, labels, gt, confidence >= 0.95)
     return dict(
+        first_select=summary if refined else None,
+        edge_band={
+            k: threshold_summary(h, ['road', 'car'])
+            for k, h in hists.items()
+        },
+        matched_coverage=matched_coverage(hists, 'first_head',
+                                          ['road', 'car']),
         benchmark=module.BENCHMARK,
         row=row,
         seed=0,
@@ -99,15 +113,25 @@ def test_report_lists_variants_thresholds_and_classes(tmp_path):
     lines = text.splitlines()
     # report order follows camvid_semi's rows: meanteacher before viladiff
     overall = [ln for ln in lines if ln.startswith('| `') and '| 100 |' in ln]
-    assert [ln.split('|')[4].strip() for ln in overall
-            ] == ['teacher', 'first head', 'refined (diffusion)']
+    assert [ln.split('|')[4].strip() for ln in overall] == [
+        'teacher', 'first head', 'refined (diffusion)',
+        'refined class, first-head confidence'
+    ]
+    # edge band and matched coverage sections; the coverage at tau (2 of 4
+    # pixels, 50 %) is marked, with its precision (1 of 2 right) and delta
+    assert '## Edge band (3 px around true edges)' in text
+    assert '| `viladiff` | 0 | all | 50.0 (tau) | 50.0 | 50.0 | 50.0 | ' \
+        '0.0 |' in text
+    assert '| car | edge band |' in text
     # tau 0.95: pixels 0 (road, right) and 3 (car, wrong) covered
     assert '| `meanteacher` | 0 | teacher | 0.95 (config) | 50.0 | 50.0 | ' \
         '25.0 |' in text
     assert '## Per class at tau 0.7' in text
-    car_095, car_07 = [ln for ln in lines if ln.startswith('| car |')]
-    assert car_095.count('0.0 / 0.0') == 3  # no car pixel right at 0.95
-    assert car_07.count('50.0 / 50.0') == 3  # pixel 1 right, 3 wrong
+    # the two per-threshold class tables come first
+    car_095, car_07 = [ln for ln in lines if ln.startswith('| car |')][:2]
+    # one column per source: teacher, and the viladiff row's three
+    assert car_095.count('0.0 / 0.0') == 4  # no car pixel right at 0.95
+    assert car_07.count('50.0 / 50.0') == 4  # pixel 1 right, 3 wrong
 
 
 def test_unrun_row_is_a_clear_error(tmp_path):
@@ -154,3 +178,58 @@ def test_meanteacher_row_pseudo_labels(tmp_path):
     coverages = [t['coverage'] for t in summary['thresholds'][1:]]
     assert coverages == sorted(coverages)
     assert summary['pixels'] > 322 * 360 * 480 * 0.9
+
+
+def test_score_batch_counts_every_source_of_a_cascade():
+    """The benchmark's per-batch path on a tiny cascade mean teacher: the
+    first head's counts are its own argmax and softmax; the first-head
+    selection keeps the first head's coverage at every threshold."""
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+    from mmengine.structures import PixelData
+    module = load_script()
+    norm = dict(type='BN')
+    seg = dict(
+        type='CascadeEncoderDecoder',
+        num_stages=2,
+        data_preprocessor=dict(
+            type='SegDataPreProcessor', mean=[0.] * 3, std=[1.] * 3),
+        backbone=dict(type='EfficientNetLite0', norm_cfg=norm),
+        decode_head=[
+            dict(type='FCNHead', in_channels=320, in_index=3, channels=8,
+                 num_convs=1, concat_input=False, num_classes=3,
+                 norm_cfg=norm),
+            dict(type='EdgeAwareMixDiffusionHead', in_channels=24,
+                 in_index=0, channels=8, num_classes=3, norm_cfg=norm,
+                 num_timesteps=10, flip_source='prediction',
+                 num_inference_steps=2)
+        ])
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(type='SemiEncoderDecoder', segmentor=seg,
+             semi_train_cfg=dict(refine_pseudo_labels=True))).eval()
+    x = torch.rand(1, 3, 32, 32)
+    gt = torch.randint(0, 3, (1, 32, 32))
+    gt[0, :2] = 255
+    sample = SegDataSample(metainfo=dict(img_shape=(32, 32)))
+    sample.gt_sem_seg = PixelData(data=gt)
+    taus = [0.5, 0.4, 0.0]
+    counts = {k: module.Counts(3, taus) for k in module.SOURCES}
+    hists = {k: module.CoverageHistogram(3) for k in module.SOURCES}
+    with torch.no_grad():
+        module.score_batch(model, x, [sample], 0.4, counts, hists)
+        first, refined = model.teacher_first_and_refined(x, [sample])
+    conf, labels = first.softmax(1).max(1)
+    valid = gt != 255
+    s = counts['first_head'].summary(['a', 'b', 'c'])
+    assert s['pixels'] == int(valid.sum())
+    assert s['pixel_acc'] == pytest.approx(
+        100 * float((labels == gt)[valid].float().mean()))
+    cov = {
+        k: [t['coverage'] for t in counts[k].summary('abc')['thresholds']]
+        for k in counts
+    }
+    assert cov['first_select'] == cov['first_head']
+    assert int(hists['first_head'].covered[0].sum()) == int(
+        (conf >= 0.4)[valid].sum())
+    assert not torch.equal(refined.argmax(1), labels)  # the sources differ

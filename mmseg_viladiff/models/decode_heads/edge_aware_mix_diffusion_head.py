@@ -11,9 +11,13 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ...utils.constants import IGNORE_INDEX
-from .mixed_noise import (alpha_bar_schedule, corrupt_mask, perturb_features,
-                          reverse_step)
+from ...utils.errors import ConfigError
+from .calibration import fit_temperature
+from .mixed_noise import (alpha_bar_schedule, mix_mask, perturb_features_vp,
+                          reverse_step, unit_rms)
+
+#: attribute of the previous head's tapped module holding its last input
+_TAPPED = '_viladiff_tapped_features'
 
 
 def timestep_embedding(t: Tensor, dim: int, max_period: float = 1e4) -> Tensor:
@@ -25,42 +29,78 @@ def timestep_embedding(t: Tensor, dim: int, max_period: float = 1e4) -> Tensor:
     return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
 
 
+def _store_input(module: nn.Module, args: tuple) -> None:
+    """Forward pre-hook: keep the module's input (the previous head's
+    features before its classifier) for the refining head to read."""
+    setattr(module, _TAPPED, args[0])
+
+
 @MODELS.register_module()
 class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
     """Mask-denoising refiner trained with edge-aware mixed noise.
 
-    Training (``loss``): the label map, at the feature resolution, is
-    corrupted at a random step t by class flipping that is stronger in a
-    band around label edges, the features get Gaussian noise, and the head
-    predicts the clean mask from (noisy mask, noisy features, t) with
-    cross-entropy (x0 prediction). See :mod:`.mixed_noise` for the maths.
+    Training (``loss``): at a random step t the head reads the soft noisy
+    mask ``m_t = (1 - b_t(p)) onehot(y) + b_t(p) q`` (:func:`mix_mask`,
+    flips more likely in a band around label edges; ``q`` the previous
+    head's softmax with ``flip_source='prediction'``, else uniform) and
+    condition features with variance-preserving Gaussian noise, and predicts
+    the clean mask (x0 prediction, cross-entropy).
 
-    Inference (``forward``): starting from the previous head's prediction
-    (``prev_output``, read as the noisy mask at step ``start_step``), run
-    ``num_inference_steps`` denoising steps; the backbone runs once, only
-    this head repeats. With ``num_inference_steps=0`` the output is the
-    previous prediction unchanged. Used as the second head of an MMSeg
-    ``CascadeEncoderDecoder`` (e.g. after ``DepthwiseSeparableASPPHead``),
-    or alone as the decode head of an ``EncoderDecoder``: then inference
-    starts from the uninformative mask (uniform class probabilities) at
-    step T and denoises it in ``num_inference_steps`` steps, and training
-    flips to uniform classes (there is no first prediction to draw from).
-    Boundary-weighted loss: ``sampler=dict(type='EdgeBandPixelWeights')``.
+    Inference (``forward``): from the previous head's softmax ``p`` (the
+    expected noisy mask at step ``start_step``: ``p`` itself for
+    'prediction', ``(1 - b_s) p + b_s / K`` for 'uniform'), run
+    ``num_inference_steps`` deterministic steps (:func:`reverse_step`); the
+    backbone runs once, only this head repeats. ``num_inference_steps=0``
+    returns the previous prediction unchanged. Alone (an ``EncoderDecoder``
+    decode head) it denoises the uniform mask from step T.
+
+    Why training and sampling match (issue 14):
+
+    * the mask is soft in both: training reads :func:`mix_mask`, sampling
+      :func:`reverse_step`'s mixture, both distributions per pixel; at
+      t = T with 'prediction' both are exactly the previous head's softmax;
+    * ``start_step`` defaults to T with 'prediction': the previous head's
+      output *is* the forward process at T there, so the head learns to
+      correct it, not to sharpen a half-true mask (T // 2 with 'uniform');
+    * condition features are made unit-RMS per pixel (:func:`unit_rms`,
+      no parameters) before the noise of :func:`perturb_features_vp`, so a
+      learnable projection cannot scale the signal above the noise, and the
+      clean features read at inference have the noisy ones' second moment;
+    * ``condition_on_decoder=True``: the condition adds the previous head's
+      features before its classifier (DeepLabV3+'s decoder output), read by
+      a forward pre-hook that ``RefineCascadeEncoderDecoder`` attaches
+      (:meth:`attach_decoder`), detached (the refiner leaves the first
+      head's training alone);
+    * ``calibrate=True``: after each training step the head refines its
+      labeled batch as at inference (eval mode, no gradient), fits a
+      temperature to those logits (:func:`fit_temperature`) and keeps an EMA
+      in the ``temperature`` buffer; refined logits are divided by it, so
+      the refined softmax's confidence is calibrated on labeled pixels
+      (argmax unchanged).
+
     Adapted ideas: DDP (Ji et al., ICCV 2023: backbone once, few steps),
-    DDPS (categorical diffusion on the first prediction).
+    DDPS (categorical diffusion on the first prediction), temperature
+    scaling (Guo et al., ICML 2017).
 
     Args:
         num_timesteps (int): T of the forward process. Defaults to 100.
         schedule (str): 'cosine' or 'linear'.
-        feature_noise_scale (float): s of the Gaussian feature noise.
+        feature_noise_scale (float): s in [0, 1] of the variance-preserving
+            feature noise: the noise's share of the features' standard
+            deviation at t = T (1: pure noise at T). Defaults to 0.5.
         edge_gain (float): g of the edge-aware flip probability.
         edge_width (int): half-width of the edge band, in feature pixels.
         flip_source (str): 'uniform' (flip to a uniform class) or
-            'prediction' (draw from the previous head's softmax, modelling
-            its confusions).
+            'prediction' (the previous head's softmax, its confusions).
         num_inference_steps (int): denoising steps K at inference.
         start_step (int, optional): the step the previous prediction is
-            taken to be at; defaults to T // 2.
+            taken to be at; defaults to T for 'prediction', T // 2 for
+            'uniform'.
+        condition_on_decoder (bool): also condition on the previous head's
+            features (needs ``RefineCascadeEncoderDecoder``).
+        calibrate (bool): fit the ``temperature`` of refined logits on the
+            labeled batches of training.
+        calibration_momentum (float): EMA momentum of the temperature.
         **kwargs: ``BaseDecodeHead`` arguments (``in_channels``,
             ``channels``, ``in_index``, ``num_classes``, ``norm_cfg``,
             ``loss_decode``, ...).
@@ -69,63 +109,134 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
     def __init__(self,
                  num_timesteps: int = 100,
                  schedule: str = 'cosine',
-                 feature_noise_scale: float = 1.0,
+                 feature_noise_scale: float = 0.5,
                  edge_gain: float = 1.0,
                  edge_width: int = 1,
                  flip_source: str = 'uniform',
                  num_inference_steps: int = 3,
                  start_step: Optional[int] = None,
+                 condition_on_decoder: bool = False,
+                 calibrate: bool = True,
+                 calibration_momentum: float = 0.9,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if flip_source not in ('uniform', 'prediction'):
-            raise ValueError("flip_source must be 'uniform' or 'prediction', "
-                             f'got {flip_source!r}')
+            raise ConfigError("flip_source must be 'uniform' or "
+                              f"'prediction', got {flip_source!r}")
         if num_inference_steps < 0:
-            raise ValueError('num_inference_steps must be >= 0, got '
-                             f'{num_inference_steps}')
+            raise ConfigError('num_inference_steps must be >= 0, got '
+                              f'{num_inference_steps}')
         if num_inference_steps > num_timesteps:
-            raise ValueError(f'num_inference_steps ({num_inference_steps}) '
-                             f'must be <= num_timesteps ({num_timesteps})')
+            raise ConfigError(f'num_inference_steps ({num_inference_steps}) '
+                              f'must be <= num_timesteps ({num_timesteps})')
+        if not 0 <= feature_noise_scale <= 1:
+            raise ConfigError(
+                'feature_noise_scale must be in [0, 1] (the noise share of '
+                'variance-preserving feature noise at t = T), got '
+                f'{feature_noise_scale}')
+        if not 0 <= calibration_momentum < 1:
+            raise ConfigError('calibration_momentum must be in [0, 1), got '
+                              f'{calibration_momentum}')
         self.num_timesteps = num_timesteps
         self.feature_noise_scale = feature_noise_scale
         self.edge_gain = edge_gain
         self.edge_width = edge_width
         self.flip_source = flip_source
         self.num_inference_steps = num_inference_steps
-        self.start_step = num_timesteps // 2 if start_step is None else \
-            start_step
+        if start_step is None:
+            start_step = num_timesteps if flip_source == 'prediction' \
+                else num_timesteps // 2
+        self.start_step = start_step
         if not 0 < self.start_step <= num_timesteps:
-            raise ValueError(f'start_step must be in [1, {num_timesteps}], '
-                             f'got {self.start_step}')
+            raise ConfigError(f'start_step must be in [1, {num_timesteps}], '
+                              f'got {self.start_step}')
+        self.condition_on_decoder = condition_on_decoder
+        self.calibrate = calibrate
+        self.calibration_momentum = calibration_momentum
         alpha_bar = alpha_bar_schedule(num_timesteps, schedule).float()
         self.register_buffer('alpha_bar', alpha_bar, persistent=False)
         self.register_buffer('flip_rate', 1 - alpha_bar, persistent=False)
+        # divides refined logits; fitted on labeled batches when calibrate
+        self.register_buffer('temperature', torch.ones(()))
 
         in_channels = sum(self.in_channels) if isinstance(
             self.in_channels, (list, tuple)) else self.in_channels
-        conv = dict(
+        self._conv = dict(
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg)
-        self.feature_proj = ConvModule(in_channels, self.channels, 1, **conv)
+        self.feature_proj = ConvModule(in_channels, self.channels, 1,
+                                       **self._conv)
+        self.decoder_proj = None  # built by attach_decoder
         self.mask_embed = ConvModule(
-            self.num_classes, self.channels, 3, padding=1, **conv)
+            self.num_classes, self.channels, 3, padding=1, **self._conv)
         self.time_mlp = nn.Sequential(
             nn.Linear(self.channels, self.channels), nn.SiLU(),
             nn.Linear(self.channels, 2 * self.channels))
         # 1x1 fusion keeps each repeated step cheap; spatial context comes
         # from the mask embedding and the body's 3x3 convolution
-        self.fuse = ConvModule(2 * self.channels, self.channels, 1, **conv)
+        self.fuse = ConvModule(2 * self.channels, self.channels, 1,
+                               **self._conv)
         self.body = ConvModule(
-            self.channels, self.channels, 3, padding=1, **conv)
+            self.channels, self.channels, 3, padding=1, **self._conv)
+
+    # ------------------------------------------------------------------
+    # conditioning
+    def attach_decoder(self, head: nn.Module) -> None:
+        """Read ``head``'s features before its classifier (the input of its
+        dropout, else of its ``conv_seg``) as extra condition; called by
+        ``RefineCascadeEncoderDecoder`` with the previous head. No-op unless
+        ``condition_on_decoder``; a second call changes nothing."""
+        if not self.condition_on_decoder or self.decoder_proj is not None:
+            return
+        tap = getattr(head, 'dropout', None)
+        if tap is None:
+            tap = head.conv_seg
+        tap.register_forward_pre_hook(_store_input)
+        # a plain attribute, not a submodule: the previous head stays the
+        # cascade's (one copy in state_dict; deepcopy maps it along)
+        self.__dict__['_decoder_tap'] = tap
+        self.decoder_proj = ConvModule(head.channels, self.channels, 1,
+                                       **self._conv)
+
+    def _decoder_features(self, batch: int) -> Tensor:
+        """The previous head's last features (B, C_d, h_d, w_d), detached."""
+        tap = self.__dict__.get('_decoder_tap')
+        if tap is None:
+            raise ConfigError(
+                'EdgeAwareMixDiffusionHead(condition_on_decoder=True) reads '
+                "the previous head's features: build the cascade as "
+                "model.segmentor.type='RefineCascadeEncoderDecoder' (or "
+                "'VLCascadeEncoderDecoder'), not 'CascadeEncoderDecoder', or "
+                'set condition_on_decoder=False')
+        feats = getattr(tap, _TAPPED, None)
+        if feats is None or feats.shape[0] != batch:
+            raise RuntimeError('EdgeAwareMixDiffusionHead: the previous '
+                               'head did not run on this batch before it')
+        return feats.detach()
+
+    def _features(self, inputs: List[Tensor]) -> Tensor:
+        """Clean unit-RMS condition (B, C, h, w) from the backbone level(s)
+        and, with ``condition_on_decoder``, the previous head's features."""
+        x = self.feature_proj(self._transform_inputs(inputs))
+        if self.condition_on_decoder:
+            dec = self.decoder_proj(self._decoder_features(x.shape[0]))
+            x = x + resize(
+                dec,
+                size=x.shape[2:],
+                mode='bilinear',
+                align_corners=self.align_corners)
+        return unit_rms(x)
 
     # ------------------------------------------------------------------
     def denoise(self, feats: Tensor, mask: Tensor, t: Tensor) -> Tensor:
         """Predict clean-mask logits.
 
         Args:
-            feats (Tensor): (B, C, h, w) projected (possibly noisy) features.
-            mask (Tensor): (B, K, h, w) noisy mask, one-hot or soft.
+            feats (Tensor): (B, C, h, w) condition features (noisy in
+                training).
+            mask (Tensor): (B, K, h, w) soft noisy mask (a distribution per
+                pixel).
             t (Tensor): (B,) long steps.
 
         Returns:
@@ -138,9 +249,6 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
         x = x * (1 + scale[..., None, None]) + shift[..., None, None]
         return self.cls_seg(self.body(x))
 
-    def _features(self, inputs: List[Tensor]) -> Tensor:
-        return self.feature_proj(self._transform_inputs(inputs))
-
     def _inference_steps(self, start: int) -> List[int]:
         """Steps visited at inference, from ``start`` down to 0."""
         k = self.num_inference_steps
@@ -151,7 +259,7 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
     def _denoise_from(self, feats: Tensor, probs: Tensor, start: int,
                       q: Optional[Tensor]) -> Tensor:
         """K steps from the soft mask ``probs`` (B, K, h, w) at ``start``;
-        returns the last clean-mask logits."""
+        returns the last clean-mask logits (not yet temperature-scaled)."""
         steps = self._inference_steps(start)
         b = feats.shape[0]
         logits = None
@@ -164,12 +272,23 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
                 self.flip_rate, q)
         return logits
 
+    def start_mask(self, first_probs: Tensor) -> Tensor:
+        """The soft mask (B, K, h, w) refinement starts from: the expected
+        noisy mask at ``start_step`` given the previous head's softmax
+        ``first_probs`` (the previous softmax itself for 'prediction')."""
+        b = first_probs.shape[0]
+        q = first_probs if self.flip_source == 'prediction' else None
+        return reverse_step(
+            first_probs,
+            first_probs.new_full((b, ), self.start_step, dtype=torch.long),
+            self.flip_rate, q)
+
     def generate(self, feats: Tensor) -> Tensor:
-        """Stand-alone inference: (B, C, h, w) projected features ->
-        (B, K, h, w) logits, denoised from the uniform mask at step T."""
+        """Stand-alone inference: (B, C, h, w) condition features ->
+        (B, K, h, w) raw logits, denoised from the uniform mask at T."""
         if self.num_inference_steps == 0:
-            raise ValueError('EdgeAwareMixDiffusionHead alone (no previous '
-                             'head) needs num_inference_steps >= 1')
+            raise ConfigError('EdgeAwareMixDiffusionHead alone (no previous '
+                              'head) needs num_inference_steps >= 1')
         b, _, h, w = feats.shape
         uniform = feats.new_full((b, self.num_classes, h, w),
                                  1.0 / self.num_classes)
@@ -180,10 +299,10 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
 
         Args:
             first_logits (Tensor): (B, K, H', W') the first prediction.
-            feats (Tensor): (B, C, h, w) projected features.
+            feats (Tensor): (B, C, h, w) condition features.
 
         Returns:
-            Tensor: (B, K, h, w) refined logits (the first prediction,
+            Tensor: (B, K, h, w) raw refined logits (the first prediction,
             resized, when ``num_inference_steps == 0``).
         """
         first = resize(
@@ -195,19 +314,22 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
             return first
         probs = first.softmax(dim=1)
         q = probs if self.flip_source == 'prediction' else None
-        return self._denoise_from(feats, probs, self.start_step, q)
+        return self._denoise_from(feats, self.start_mask(probs),
+                                  self.start_step, q)
 
     def forward(self,
                 inputs: List[Tensor],
                 prev_output: Optional[Tensor] = None) -> Tensor:
-        """Refined logits (B, K, h, w) from features and the previous head's
-        logits (with K = 0 exactly ``prev_output``); without a previous
-        head, logits generated from the features alone."""
+        """Refined logits (B, K, h, w) divided by ``temperature``, from
+        features and the previous head's logits (with K = 0 exactly
+        ``prev_output``); without a previous head, logits generated from the
+        features alone."""
         if prev_output is None:
-            return self.generate(self._features(inputs))
+            return self.generate(self._features(inputs)) / self.temperature
         if self.num_inference_steps == 0:
             return prev_output
-        return self.refine(prev_output, self._features(inputs))
+        return self.refine(prev_output,
+                           self._features(inputs)) / self.temperature
 
     @staticmethod
     def _split_args(args: tuple, n: int) -> tuple:
@@ -222,9 +344,38 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
         return self.predict_by_feat(
             self.forward(inputs, prev_output), batch_img_metas)
 
+    def training_inputs(self, feats: Tensor, labels: Tensor,
+                        prev_output: Optional[Tensor],
+                        t: Tensor) -> tuple:
+        """What the network reads in training at steps ``t`` (B,).
+
+        Args:
+            feats (Tensor): (B, C, h, w) clean condition (:meth:`_features`).
+            labels (Tensor): (B, h, w) long labels at the feature size.
+            prev_output (Tensor, optional): (B, K, H', W') previous logits.
+            t (Tensor): (B,) long steps.
+
+        Returns:
+            tuple[Tensor]: noisy features (B, C, h, w) and the soft noisy
+            mask (B, K, h, w).
+        """
+        q = None
+        if self.flip_source == 'prediction' and prev_output is not None:
+            q = resize(
+                prev_output.detach(),
+                size=feats.shape[2:],
+                mode='bilinear',
+                align_corners=self.align_corners).softmax(dim=1)
+        mask = mix_mask(labels, t, self.flip_rate, self.num_classes,
+                        self.edge_gain, self.edge_width, q, self.ignore_index)
+        noisy_feats = perturb_features_vp(feats, t, self.alpha_bar,
+                                          self.feature_noise_scale)
+        return noisy_feats, mask
+
     def loss(self, inputs: List[Tensor], *args) -> dict:
         """``loss(inputs, [prev_output,] batch_data_samples, train_cfg)``:
-        denoising loss on the labels of ``batch_data_samples``."""
+        denoising loss on the labels of ``batch_data_samples``; then, with
+        ``calibrate``, one temperature update (see the class docstring)."""
         prev_output, batch_data_samples, _ = self._split_args(args, 2)
         feats = self._features(inputs)  # (B, C, h, w)
         labels = self._stack_batch_gt(batch_data_samples)  # (B, 1, H, W)
@@ -234,21 +385,29 @@ class EdgeAwareMixDiffusionHead(BaseCascadeDecodeHead):
         b = labels.shape[0]
         t = torch.randint(
             1, self.num_timesteps + 1, (b, ), device=labels.device)
-        q = None
-        if self.flip_source == 'prediction' and prev_output is not None:
-            q = resize(
-                prev_output.detach(),
-                size=feats.shape[2:],
-                mode='bilinear',
-                align_corners=self.align_corners).softmax(dim=1)
-        noisy = corrupt_mask(labels, t, self.flip_rate, self.num_classes,
-                             self.edge_gain, self.edge_width, q)
-        valid = noisy != IGNORE_INDEX
-        mask = F.one_hot(
-            noisy.clamp(max=self.num_classes - 1),
-            self.num_classes).permute(0, 3, 1, 2).float()
-        mask = mask * valid[:, None]  # ignored pixels: all-zero mask
-        noisy_feats = perturb_features(feats, t, self.alpha_bar,
-                                       self.feature_noise_scale)
+        noisy_feats, mask = self.training_inputs(feats, labels, prev_output,
+                                                 t)
         logits = self.denoise(noisy_feats, mask, t)
-        return self.loss_by_feat(logits, batch_data_samples)
+        losses = self.loss_by_feat(logits, batch_data_samples)
+        if self.calibrate and self.training and self.num_inference_steps:
+            self._update_temperature(inputs, prev_output, labels)
+        return losses
+
+    @torch.no_grad()
+    def _update_temperature(self, inputs: List[Tensor],
+                            prev_output: Optional[Tensor],
+                            labels: Tensor) -> None:
+        """Refine the labeled batch as at inference (eval mode) and move
+        ``temperature`` towards the NLL-optimal one for ``labels``
+        (B, h, w)."""
+        self.eval()
+        try:
+            feats = self._features(inputs)  # eval-mode BN, as at inference
+            logits = self.generate(feats) if prev_output is None else \
+                self.refine(prev_output, feats)
+        finally:
+            self.train()
+        fitted = fit_temperature(logits, labels, self.ignore_index)
+        if fitted is not None:
+            m = self.calibration_momentum
+            self.temperature.mul_(m).add_((1 - m) * fitted)

@@ -13,6 +13,15 @@ AAAI 2026), see DESIGN.md point 4:
 * ``b_t = 1 - a_t``, so t = 0 changes nothing and t = T replaces (almost)
   every pixel.
 
+What the denoiser reads (issue 14): :func:`mix_mask` is the expectation of
+the flipped one-hot mask, ``(1 - b_t(p)) onehot(y) + b_t(p) q``, the same
+kind of soft mask :func:`reverse_step` hands it at inference (at t = T with
+``q`` the first head's softmax, exactly that softmax);
+:func:`perturb_features_vp` adds variance-preserving noise to unit-RMS
+features (:func:`unit_rms`), so no learnable scale before it can raise the
+signal above the noise, and clean features at inference have the moments
+of noisy ones.
+
 Shapes: B batch, K classes, C channels, H x W pixels; ``t`` is a (B,) long
 tensor of steps in [0, T]; schedules are (T + 1,) tensors indexed by t.
 """
@@ -212,3 +221,86 @@ def reverse_step(clean_probs: Tensor,
     q = torch.full_like(clean_probs, 1.0 / k) if flip_dist is None else \
         flip_dist
     return (1 - b) * clean_probs + b * q
+
+
+def mix_mask(labels: Tensor,
+             t: Tensor,
+             flip_rate: Tensor,
+             num_classes: int,
+             edge_gain: float = 1.0,
+             edge_width: int = 1,
+             flip_dist: Optional[Tensor] = None,
+             ignore_index: int = IGNORE_INDEX) -> Tensor:
+    """Soft noisy mask: the expectation of :func:`corrupt_mask`'s one-hot.
+
+    ``m_t(p) = (1 - b_t(p)) onehot(y_p) + b_t(p) q_p`` with the edge-aware
+    ``b_t(p)`` of :func:`flip_probability`. At t = T (``b_T ~ 1``) it is
+    ``q``; with ``q`` the first head's softmax that is what refinement
+    starts from. Ignored pixels get ``q`` (what inference would read there).
+
+    Args:
+        labels (Tensor): (B, H, W) long.
+        t (Tensor): (B,) long steps.
+        flip_rate (Tensor): (T + 1,) b_t.
+        num_classes (int): K.
+        edge_gain (float): g.
+        edge_width (int): band half-width of the edges E.
+        flip_dist (Tensor, optional): (B, K, H, W) q; uniform if None.
+
+    Returns:
+        Tensor: (B, K, H, W) float, each pixel a distribution over K.
+    """
+    valid = labels != ignore_index  # (B, H, W)
+    edges = edge_band(labels, edge_width, ignore_index)
+    prob = flip_probability(t, flip_rate, edges, edge_gain)  # (B, H, W)
+    prob = torch.where(valid, prob, torch.ones_like(prob))
+    onehot = F.one_hot(
+        labels.clamp(max=num_classes - 1),
+        num_classes).permute(0, 3, 1, 2).to(prob)  # (B, K, H, W)
+    if flip_dist is None:
+        q = torch.full_like(onehot, 1.0 / num_classes)
+    else:
+        q = flip_dist.to(prob)
+    b = prob[:, None]  # (B, 1, H, W)
+    return (1 - b) * onehot + b * q
+
+
+def unit_rms(feats: Tensor, eps: float = 1e-6) -> Tensor:
+    """Divide each pixel's feature vector by its root mean square over
+    channels: (B, C, H, W) -> (B, C, H, W) with ``mean_c f^2 = 1``
+    (parameter-free, so nothing learnable can scale it)."""
+    rms = feats.pow(2).mean(dim=1, keepdim=True).add(eps).sqrt()
+    return feats / rms
+
+
+def perturb_features_vp(feats: Tensor,
+                        t: Tensor,
+                        alpha_bar: Tensor,
+                        max_noise: float = 0.5,
+                        noise: Optional[Tensor] = None) -> Tensor:
+    """Variance-preserving feature noise with a bounded noise share.
+
+    ``f_t = sqrt(1 - s^2 (1 - a_t)) f + s sqrt(1 - a_t) eps``: with
+    ``s = max_noise = 1`` this is ``perturb_features`` at scale 1 (pure
+    noise at t = T); with s < 1 a share ``1 - s^2`` of the signal's variance
+    survives every step. For unit-RMS ``f`` (:func:`unit_rms`) the output
+    keeps ``E[f_t^2] = 1`` at every t, so the clean features read at
+    inference have the second moment the network saw in training.
+
+    Args:
+        feats (Tensor): (B, C, H, W), typically unit-RMS.
+        t (Tensor): (B,) long steps.
+        alpha_bar (Tensor): (T + 1,) schedule.
+        max_noise (float): s in [0, 1], the noise's share of the standard
+            deviation at t = T.
+        noise (Tensor, optional): eps, (B, C, H, W); drawn if None.
+
+    Returns:
+        Tensor: (B, C, H, W) noisy features.
+    """
+    if not 0 <= max_noise <= 1:
+        raise ValueError(f'max_noise must be in [0, 1], got {max_noise}')
+    var = max_noise**2 * (1 - alpha_bar.to(feats)[t]).view(-1, 1, 1, 1)
+    if noise is None:
+        noise = torch.randn_like(feats)
+    return (1 - var).sqrt() * feats + var.sqrt() * noise

@@ -17,10 +17,11 @@ from torch import Tensor
 from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
 from ..necks import INFER_MODES
-from ..utils import (MIX_CAPTION_MODES, class_weights_off,
-                     confidence_histogram, cutmix, feature_dropout,
-                     frozen_bn_stats, head_logits, mix_captions,
-                     sigmoid_rampup, source_map, update_class_thresholds)
+from ..utils import (MIX_CAPTION_MODES, REFINED_CONFIDENCE_MODES,
+                     cascade_logits, class_weights_off, confidence_histogram,
+                     cutmix, feature_dropout, frozen_bn_stats, mix_captions,
+                     select_refined, sigmoid_rampup, source_map,
+                     update_class_thresholds)
 from ..utils.feature_distill import FeatureDistiller
 from .vl_encoder_decoder import VLSegmentorMixin
 
@@ -75,6 +76,14 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     # heads (a CascadeEncoderDecoder ending in EdgeAwareMixDiffusionHead);
     # False: pseudo labels from its first head only
     refine_pseudo_labels=False,
+    # with refine_pseudo_labels, the confidence of refined pseudo labels:
+    # 'refined' (the refined class and softmax, calibrated by the head's
+    # temperature) or 'first' (the first head's confidence selects pixels,
+    # the refined class replaces the first head's only where the refined
+    # confidence is >= refine_min_confidence); see
+    # models/utils/refined_pseudo_labels.py
+    refined_confidence='refined',
+    refine_min_confidence=0.5,
     # opt-in: compare pseudo labels with the true labels of the unlabeled
     # view, when its pipeline loads them (benchmarks only, never a loss)
     diagnostics=False,
@@ -117,7 +126,8 @@ def _check_semi_train_cfg(cfg: dict) -> None:
         raise ConfigError(f'unknown semi_train_cfg keys {sorted(unknown)}; '
                           f'known: {sorted(DEFAULT_SEMI_TRAIN_CFG)}')
     for key in ('threshold', 'cutmix_prob', 'class_momentum',
-                'class_percentile', 'threshold_floor'):
+                'class_percentile', 'threshold_floor',
+                'refine_min_confidence'):
         if not 0 <= cfg[key] <= 1:
             raise ConfigError(f'semi_train_cfg.{key} must be in [0, 1], got '
                               f'{cfg[key]}')
@@ -141,6 +151,10 @@ def _check_semi_train_cfg(cfg: dict) -> None:
     if cfg['teacher_text_mode'] not in INFER_MODES:
         raise ConfigError(f'semi_train_cfg.teacher_text_mode must be one of '
                           f"{INFER_MODES}, got {cfg['teacher_text_mode']!r}")
+    if cfg['refined_confidence'] not in REFINED_CONFIDENCE_MODES:
+        raise ConfigError('semi_train_cfg.refined_confidence must be one of '
+                          f'{REFINED_CONFIDENCE_MODES}, got '
+                          f"{cfg['refined_confidence']!r}")
     if cfg['mix_captions'] not in MIX_CAPTION_MODES:
         raise ConfigError(f'semi_train_cfg.mix_captions must be one of '
                           f"{MIX_CAPTION_MODES}, got {cfg['mix_captions']!r}")
@@ -357,6 +371,18 @@ class SemiEncoderDecoder(BaseSegmentor):
         """
         if refined is None:
             refined = self.semi_train_cfg['refine_pseudo_labels']
+        first, last = self.teacher_first_and_refined(inputs, data_samples,
+                                                     refined)
+        return first if last is None else last
+
+    def teacher_first_and_refined(self,
+                                  inputs: Tensor,
+                                  data_samples: Optional[list] = None,
+                                  refined: bool = True
+                                  ) -> Tuple[Tensor, Optional[Tensor]]:
+        """The teacher's first-head and refined logits, (B, K, H, W) each
+        at the input resolution, from one backbone pass; the refined ones
+        are None without a cascade or with ``refined=False``."""
         if isinstance(self.teacher, VLSegmentorMixin):
             metas = [s.metainfo for s in data_samples] \
                 if data_samples is not None else None
@@ -364,19 +390,27 @@ class SemiEncoderDecoder(BaseSegmentor):
                 inputs, metas, mode=self.semi_train_cfg['teacher_text_mode'])
         else:
             feats = self.teacher.extract_feat(inputs)
-        logits, used = head_logits(self.teacher, feats, refined)
-        return F.interpolate(
-            logits,
-            size=inputs.shape[2:],
-            mode='bilinear',
-            align_corners=used.align_corners)
+        first, last, used = cascade_logits(self.teacher, feats, refined)
+        heads = self.teacher.decode_head
+        first_head = heads[0] if isinstance(heads, nn.ModuleList) else heads
+        up = [
+            None if x is None else F.interpolate(
+                x,
+                size=inputs.shape[2:],
+                mode='bilinear',
+                align_corners=head.align_corners)
+            for x, head in ((first, first_head), (last, used))
+        ]
+        return up[0], up[1]
 
     @torch.no_grad()
     def get_pseudo_labels(self, inputs: Tensor,
                           data_samples: list) -> Tuple[Tensor, Tensor, Tensor]:
         """Teacher pseudo labels for a batch of unlabeled views.
 
-        Later methods (e.g. diffusion refinement) override this one method.
+        With ``refine_pseudo_labels`` the cascade's refined prediction
+        gives labels and confidence as ``refined_confidence`` says
+        (:func:`select_refined`). Later methods override this one method.
 
         Args:
             inputs (Tensor): (B, 3, H, W) preprocessed teacher view.
@@ -387,8 +421,16 @@ class SemiEncoderDecoder(BaseSegmentor):
             and confidence (B, H, W); padded pixels get label 255 and
             confidence 0.
         """
-        probs = self.teacher_logits(inputs, data_samples).softmax(dim=1)
-        confidence, labels = probs.max(dim=1)
+        cfg = self.semi_train_cfg
+        first, refined = self.teacher_first_and_refined(
+            inputs, data_samples, cfg['refine_pseudo_labels'])
+        if refined is None:
+            probs = first.softmax(dim=1)
+            confidence, labels = probs.max(dim=1)
+        else:
+            probs, labels, confidence = select_refined(
+                first.softmax(dim=1), refined.softmax(dim=1),
+                cfg['refined_confidence'], cfg['refine_min_confidence'])
         valid = self._valid_mask(inputs, data_samples)
         labels[~valid] = IGNORE_INDEX
         confidence[~valid] = 0

@@ -3,12 +3,13 @@
 import contextlib
 from typing import List, Optional, Tuple
 
-from mmseg.models.segmentors import CascadeEncoderDecoder, EncoderDecoder
+from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from ...utils.errors import ConfigError
 from ..necks import VLFusionNeck
+from .refine_cascade_encoder_decoder import RefineCascadeEncoderDecoder
 
 
 class VLSegmentorMixin:
@@ -164,7 +165,7 @@ class VLEncoderDecoder(VLSegmentorMixin, EncoderDecoder):
 
 
 @MODELS.register_module()
-class VLCascadeEncoderDecoder(VLSegmentorMixin, CascadeEncoderDecoder):
-    """``CascadeEncoderDecoder`` (e.g. DeepLabV3+ then
-    ``EdgeAwareMixDiffusionHead``) with a ``VLFusionNeck``; see
-    :class:`VLSegmentorMixin`."""
+class VLCascadeEncoderDecoder(VLSegmentorMixin, RefineCascadeEncoderDecoder):
+    """``RefineCascadeEncoderDecoder`` (e.g. DeepLabV3+ then
+    ``EdgeAwareMixDiffusionHead`` reading its decoder features) with a
+    ``VLFusionNeck``; see :class:`VLSegmentorMixin`."""

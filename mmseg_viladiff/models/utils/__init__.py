@@ -1,6 +1,6 @@
 from .bn_stats import frozen_bn_stats
 from .caption_mixing import MIX_CAPTION_MODES, mix_captions, source_map
-from .cascade import head_logits
+from .cascade import cascade_logits, head_logits, link_cascade_heads
 from .class_weight_off import class_weights_off
 from .class_thresholds import (confidence_histogram, histogram_quantile,
                                update_class_thresholds)
@@ -9,11 +9,12 @@ from .edge_band_weights import EdgeBandPixelWeights
 from .feature_distill import FeatureDistiller
 from .feature_perturbation import feature_dropout
 from .ramps import sigmoid_rampup
+from .refined_pseudo_labels import REFINED_CONFIDENCE_MODES, select_refined
 
 __all__ = [
-    'frozen_bn_stats', 'head_logits', 'class_weights_off', 'confidence_histogram',
+    'frozen_bn_stats', 'head_logits', 'cascade_logits', 'link_cascade_heads', 'class_weights_off', 'confidence_histogram',
     'histogram_quantile', 'update_class_thresholds', 'cutmix',
     'random_box_masks', 'EdgeBandPixelWeights', 'FeatureDistiller',
     'feature_dropout', 'sigmoid_rampup', 'MIX_CAPTION_MODES', 'mix_captions',
-    'source_map'
+    'source_map', 'REFINED_CONFIDENCE_MODES', 'select_refined'
 ]

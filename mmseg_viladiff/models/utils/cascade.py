@@ -1,5 +1,5 @@
 """Run the decode heads of an MMSeg segmentor, cascaded or not."""
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from torch import Tensor, nn
 
@@ -14,12 +14,36 @@ def head_logits(segmentor,
     only the first head runs. Returns the logits and the head that produced
     them (for its ``align_corners``).
     """
+    first, last, head = cascade_logits(segmentor, feats, refined)
+    return (last if refined and last is not None else first), head
+
+
+def cascade_logits(segmentor,
+                   feats: List[Tensor],
+                   refined: bool = True
+                   ) -> Tuple[Tensor, Optional[Tensor], nn.Module]:
+    """First-head and refined logits of one pass over the decode heads.
+
+    Returns:
+        tuple: the first head's logits (B, K, h, w), the last head's
+        (B, K, h', w') or None (no cascade, or ``refined=False``), and the
+        head of the returned result (the last one run).
+    """
     heads = segmentor.decode_head
     if not isinstance(heads, nn.ModuleList):
-        return heads.forward(feats), heads
-    logits = heads[0].forward(feats)
+        return heads.forward(feats), None, heads
+    first = logits = heads[0].forward(feats)
     if not refined:
-        return logits, heads[0]
+        return first, None, heads[0]
     for head in heads[1:]:
         logits = head.forward(feats, logits)
-    return logits, heads[-1]
+    return first, logits, heads[-1]
+
+
+def link_cascade_heads(heads: nn.ModuleList) -> None:
+    """Let each later head of a cascade read the previous head's features
+    (heads with an ``attach_decoder`` method, e.g.
+    ``EdgeAwareMixDiffusionHead(condition_on_decoder=True)``)."""
+    for prev, head in zip(heads[:-1], heads[1:]):
+        if hasattr(head, 'attach_decoder'):
+            head.attach_decoder(prev)

@@ -7,8 +7,11 @@ from mmseg_viladiff.models.decode_heads.mixed_noise import (alpha_bar_schedule,
                                                             edge_band,
                                                             flip_classes,
                                                             flip_probability,
+                                                            mix_mask,
                                                             perturb_features,
-                                                            reverse_step)
+                                                            perturb_features_vp,
+                                                            reverse_step,
+                                                            unit_rms)
 
 T = 100
 
@@ -153,3 +156,74 @@ def test_flip_classes_never_touches_ignore():
     labels = torch.full((1, 4, 4), 255, dtype=torch.long)
     out = flip_classes(labels, torch.ones(1, 4, 4), 3)
     assert (out == 255).all()
+
+
+@pytest.mark.parametrize('t', [10, 50, 90])
+def test_mix_mask_is_the_mean_of_the_flipped_one_hot(t):
+    """The soft training mask equals the average of many hard corruptions,
+    on edges (rate b (1 + g)) and inside (rate b) alike."""
+    k = 3
+    flip_rate = 1 - alpha_bar_schedule(T)
+    labels = _two_halves(b=1, h=16, w=16)
+    q = torch.softmax(torch.randn(1, k, 16, 16), 1)
+    tt = torch.full((1, ), t, dtype=torch.long)
+    soft = mix_mask(labels, tt, flip_rate, k, edge_gain=1.5, flip_dist=q)
+    assert torch.allclose(soft.sum(1), torch.ones(1, 16, 16), atol=1e-6)
+    g = torch.Generator().manual_seed(t)
+    n = 3000
+    hard = corrupt_mask(
+        labels.expand(n, -1, -1),
+        tt.expand(n),
+        flip_rate,
+        k,
+        edge_gain=1.5,
+        flip_dist=q.expand(n, -1, -1, -1),
+        generator=g)
+    mean = torch.nn.functional.one_hot(hard, k).float().mean(0)  # (H, W, K)
+    assert torch.allclose(mean.permute(2, 0, 1), soft[0], atol=0.04)
+
+
+def test_mix_mask_ends_at_the_flip_distribution_and_starts_clean():
+    flip_rate = 1 - alpha_bar_schedule(T)
+    labels = _two_halves(b=2, h=8, w=8)
+    labels[:, 0] = 255
+    q = torch.softmax(torch.randn(2, 2, 8, 8), 1)
+    last = mix_mask(labels, torch.full((2, ), T), flip_rate, 2, flip_dist=q)
+    # cosine: b_T = 1 - 1e-5, so at T the mask *is* the first head's softmax
+    assert torch.allclose(last, q, atol=1e-4)
+    zero = mix_mask(labels, torch.zeros(2, dtype=torch.long), flip_rate, 2,
+                    flip_dist=q)
+    onehot = torch.nn.functional.one_hot(labels.clamp(max=1), 2).permute(
+        0, 3, 1, 2).float()
+    assert torch.equal(zero[:, :, 1:], onehot[:, :, 1:])
+    assert torch.allclose(zero[:, :, 0], q[:, :, 0])  # ignored rows read q
+
+
+def test_unit_rms_cannot_be_scaled():
+    feats = torch.randn(2, 6, 5, 5)
+    out = unit_rms(feats)
+    assert torch.allclose(out.pow(2).mean(1), torch.ones(2, 5, 5), atol=1e-4)
+    assert torch.allclose(unit_rms(25.0 * feats), out, atol=1e-5)
+
+
+def test_variance_preserving_feature_noise():
+    """Signal share 1 - s^2 (1 - a_t), total variance 1: a learnable scale
+    in front cannot change the signal-to-noise ratio."""
+    alpha_bar = alpha_bar_schedule(T)
+    torch.manual_seed(0)
+    feats = unit_rms(torch.randn(4, 16, 32, 32))
+    for t, s in ((30, 0.5), (T, 0.5), (T, 1.0)):
+        tt = torch.full((4, ), t, dtype=torch.long)
+        noise = torch.randn_like(feats)
+        out = perturb_features_vp(feats, tt, alpha_bar, s, noise=noise)
+        var = s**2 * (1 - float(alpha_bar[t]))
+        assert out.pow(2).mean().item() == pytest.approx(1.0, abs=0.02)
+        # regression of the output on the clean signal: sqrt(1 - var)
+        coef = (out * feats).mean() / feats.pow(2).mean()
+        assert coef.item() == pytest.approx((1 - var)**0.5, abs=0.02)
+        # the old formula, at s = 1, is the same map
+        if s == 1.0:
+            old = perturb_features(feats, tt, alpha_bar, 1.0, noise=noise)
+            assert torch.allclose(out, old.float(), atol=1e-5)
+    with pytest.raises(ValueError, match='max_noise'):
+        perturb_features_vp(feats, tt, alpha_bar, 1.5)

@@ -340,6 +340,9 @@ def test_predict_on_switches_model():
           threshold_floor=0.6), 'semi_train_cfg.threshold_floor'),
     (dict(unsup_bn_stats='no'), 'semi_train_cfg.unsup_bn_stats'),
     (dict(unsup_class_weight=0), 'semi_train_cfg.unsup_class_weight'),
+    (dict(refined_confidence='calibrated'),
+     'semi_train_cfg.refined_confidence'),
+    (dict(refine_min_confidence=2), 'semi_train_cfg.refine_min_confidence'),
 ])
 def test_bad_semi_train_cfg_names_the_key(cfg, key):
     with pytest.raises(ConfigError, match=key):
@@ -407,6 +410,18 @@ def test_refined_pseudo_labels_come_from_the_cascade():
     losses = model.loss(inputs, samples)
     assert {'pseudo_miou', 'first_pseudo_miou',
             'unsup.decode_1.loss_ce'} <= set(losses)
+    # refined_confidence='first': the first head's confidence, the refined
+    # class only where the refined confidence reaches refine_min_confidence
+    model.semi_train_cfg.update(
+        refined_confidence='first', refine_min_confidence=0.3)
+    with torch.no_grad():
+        _, labels, conf = model.get_pseudo_labels(x, _samples(2))
+    p_first, p_refined = first.softmax(1), refined.softmax(1)
+    assert torch.allclose(conf, p_first.max(1)[0])
+    sure = p_refined.max(1)[0] >= 0.3
+    assert 0 < sure.float().mean() < 1  # both cases occur
+    assert torch.equal(labels[sure], p_refined.argmax(1)[sure])
+    assert torch.equal(labels[~sure], p_first.argmax(1)[~sure])
     # with K = 0 the refiner returns the first prediction unchanged
     model.teacher.decode_head[1].num_inference_steps = 0
     with torch.no_grad():
