@@ -25,6 +25,8 @@ Rows (``ROWS``; configs under ``configs/``)::
                             as meanteacher)
     dyce                    viladiff/dyce_effnetl0_camvid_1-8.py (burn-in
                             as meanteacher)
+    unimatch-dyce           viladiff/unimatch-dyce_effnetl0_camvid_1-8.py
+                            (UniMatch's perturbations + DyCE, burn-in)
     meanteacher-vl-template viladiff/meanteacher-vl_effnetl0_camvid_1-8.py
                             on the burn-in protocol, template captions
     meanteacher-vl-oracle   the same with ORACLE captions (diagnostic, reads
@@ -33,9 +35,12 @@ Rows (``ROWS``; configs under ``configs/``)::
                             the same, ORACLE captions listing the classes of
                             each 3x3 cell and counting small objects
     meanteacher-diffrefine  viladiff/meanteacher-diffrefine_effnetl0_
-                            camvid_1-8.py
+                            camvid_1-8.py (burn-in as meanteacher; refined
+                            pseudo labels from semi iteration 100)
     meanteacher-vl          viladiff/meanteacher-vl_effnetl0_camvid_1-8.py
     viladiff                viladiff/deeplabv3p_effnetl0_camvid_1-8.py
+                            (burn-in, template captions, refined pseudo
+                            labels from semi iteration 100)
     fully-supervised        baselines/deeplabv3p_effnetl0_camvid_full.py
 
 Usage (one row and seed per process; rows with captions and the

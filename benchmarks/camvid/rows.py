@@ -69,6 +69,11 @@ MEANTEACHER_VL = 'configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8.py'
 VL_BURN_IN = {
     'optim_wrapper.paramwise_cfg.custom_keys.neck': dict(lr_mult=10.0)
 }
+#: rows with a diffusion-refining head on the burn-in protocol: the head
+#: is not in the supervised checkpoint, so for its first quarter of the
+#: semi-supervised iterations it learns on labeled crops while pseudo labels
+#: come from the first head (semi_train_cfg.refine_start_iter)
+REFINE_BURN_IN = {'model.semi_train_cfg.refine_start_iter': 100}
 #: the row label of every row whose captions read labels
 ORACLE_LABEL = 'oracle captions (diagnostic, reads labels)'
 
@@ -169,15 +174,26 @@ ROWS: Dict[str, Row] = {
         VL_BURN_IN,
         config=MEANTEACHER_VL,
         captioner='oracle-regions'),
+    # diffusion refinement on the same protocol: the refining head starts
+    # fresh (the supervised checkpoint loads into the cascade's first head)
+    # and teaches nothing before REFINE_START_ITER
     'meanteacher-diffrefine':
-    Row('configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py', True,
-        False, 'mean teacher + diffusion refinement'),
+    burn_in_row(
+        'mean teacher + diffusion refinement',
+        REFINE_BURN_IN,
+        config='configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py'
+    ),
     'meanteacher-vl':
     Row('configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8.py', True, True,
         'mean teacher + VL path'),
     'viladiff':
-    Row('configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py', True, True,
-        'ViLaDiff (full)'),
+    burn_in_row(
+        'ViLaDiff (full)', {
+            **VL_BURN_IN,
+            **REFINE_BURN_IN
+        },
+        config='configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py',
+        captioner='template'),
     'fully-supervised':
     Row('configs/baselines/deeplabv3p_effnetl0_camvid_full.py', False, False,
         'fully supervised (367 labels)'),

@@ -76,6 +76,11 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     # heads (a CascadeEncoderDecoder ending in EdgeAwareMixDiffusionHead);
     # False: pseudo labels from its first head only
     refine_pseudo_labels=False,
+    # with refine_pseudo_labels, pseudo labels come from the first head until
+    # this iteration: a refining head that starts untrained (e.g. after a
+    # supervised burn-in, whose checkpoint has no such head) first learns
+    # on labeled crops before its output teaches the student
+    refine_start_iter=0,
     # with refine_pseudo_labels, the confidence of refined pseudo labels:
     # 'refined' (the refined class and softmax, calibrated by the head's
     # temperature) or 'first' (the first head's confidence selects pixels,
@@ -131,7 +136,8 @@ def _check_semi_train_cfg(cfg: dict) -> None:
         if not 0 <= cfg[key] <= 1:
             raise ConfigError(f'semi_train_cfg.{key} must be in [0, 1], got '
                               f'{cfg[key]}')
-    for key in ('sup_weight', 'unsup_weight', 'rampup_iters', 'fp_weight'):
+    for key in ('sup_weight', 'unsup_weight', 'rampup_iters', 'fp_weight',
+                'refine_start_iter'):
         if cfg[key] < 0:
             raise ConfigError(f'semi_train_cfg.{key} must be >= 0, got '
                               f'{cfg[key]}')
@@ -330,19 +336,35 @@ class SemiEncoderDecoder(BaseSegmentor):
                               self.semi_train_cfg['rampup_iters'])
 
     @property
+    def refining(self) -> bool:
+        """Whether pseudo labels come from the refining heads now
+        (``refine_pseudo_labels``, from ``refine_start_iter`` on)."""
+        cfg = self.semi_train_cfg
+        return cfg['refine_pseudo_labels'] and \
+            self.train_iter >= cfg['refine_start_iter']
+
+    @property
     def current_unsup_weight(self) -> float:
         return self.semi_train_cfg['unsup_weight'] * self.unsup_ramp
 
-    @staticmethod
-    def _load_plain_checkpoint(state_dict, prefix, *args) -> None:
-        """Load a plain (non-semi) segmentor checkpoint into both models."""
+    def _load_plain_checkpoint(self, state_dict, prefix, *args) -> None:
+        """Load a plain (non-semi) segmentor checkpoint into both models.
+
+        A checkpoint with one decode head loads into the first head of a
+        cascade (``decode_head.x`` -> ``decode_head.0.x``): e.g. a supervised
+        burn-in model under a diffusion-refining cascade, whose refining
+        head then starts fresh."""
         own = [k for k in state_dict if k.startswith(prefix)]
         if not own or any(k[len(prefix):].startswith(('student.', 'teacher.'))
                           for k in own):
             return
+        cascade = isinstance(self.student.decode_head, nn.ModuleList)
         for key in own:
             value = state_dict.pop(key)
             rest = key[len(prefix):]
+            if cascade and rest.startswith('decode_head.') and \
+                    not rest.split('.')[1].isdigit():
+                rest = 'decode_head.0.' + rest[len('decode_head.'):]
             state_dict[f'{prefix}student.{rest}'] = value
             state_dict[f'{prefix}teacher.{rest}'] = value.clone()
 
@@ -423,7 +445,7 @@ class SemiEncoderDecoder(BaseSegmentor):
         """
         cfg = self.semi_train_cfg
         first, refined = self.teacher_first_and_refined(
-            inputs, data_samples, cfg['refine_pseudo_labels'])
+            inputs, data_samples, self.refining)
         if refined is None:
             probs = first.softmax(dim=1)
             confidence, labels = probs.max(dim=1)
@@ -610,7 +632,7 @@ class SemiEncoderDecoder(BaseSegmentor):
             losses.update(
                 self.pseudo_label_quality(labels, confident,
                                           data_samples[branch]))
-            if cfg['refine_pseudo_labels']:  # the same, before refinement
+            if self.refining:  # the same, before refinement
                 with torch.no_grad():
                     conf_first, labels_first = self.teacher_logits(
                         inputs[branch], data_samples[branch],
