@@ -53,8 +53,7 @@ def head_cost(config: str, size=(192, 192), batch: int = 2,
         feats = segmentor.extract_feat(torch.rand(batch, 3, *size))
     params = sum(p.numel() for p in head.parameters())
     with FlopCounterMode(display=False) as counter:
-        with torch.no_grad():
-            head(feats)
+        head(feats)  # (with autograd on: the counter's module hooks need it)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()

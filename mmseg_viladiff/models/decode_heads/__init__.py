@@ -4,10 +4,11 @@ from .edge_aware_mix_diffusion_head import EdgeAwareMixDiffusionHead
 from .mixed_noise import (alpha_bar_schedule, corrupt_mask, edge_band,
                           flip_classes, flip_probability, perturb_features,
                           reverse_step)
+from .semantic_query_head import SemanticQueryHead
 from .vl_guided_head import VLGuidedHead
 
 __all__ = [
-    'CONCEPT_POOLINGS', 'VLGuidedHead', 'build_class_promptor',
+    'CONCEPT_POOLINGS', 'SemanticQueryHead', 'VLGuidedHead', 'build_class_promptor',
     'concept_index', 'max_over_concepts', 'EdgeAwareMixDiffusionHead',
     'alpha_bar_schedule', 'corrupt_mask', 'edge_band', 'flip_classes', 'flip_probability', 'perturb_features',
     'reverse_step'
