@@ -42,6 +42,8 @@ def test_configs_found():
         'viladiff/unimatch_r101_voc_1-16.py',
         'viladiff/semivl_effnetl0_camvid_1-8.py',
         'viladiff/semivl_r101_voc_1-16.py',
+        'viladiff/hiervl_effnetl0_camvid_1-8.py',
+        'viladiff/hiervl_r101_voc_1-16.py',
         'baselines/deeplabv3p_r101_voc_1-16.py',
         'baselines/deeplabv3p_r50_voc_1-16.py',
         'baselines/deeplabv3p_effnetl0_camvid_1-8.py',
@@ -268,7 +270,7 @@ def test_peer_method_configs_are_deltas_of_the_mean_teacher(dataset):
 
 
 @pytest.mark.parametrize('dataset', ['effnetl0_camvid_1-8', 'r101_voc_1-16'])
-@pytest.mark.parametrize('algo', ['semivl'])
+@pytest.mark.parametrize('algo', ['semivl', 'hiervl'])
 def test_vl_head_configs_only_swap_the_decode_head(algo, dataset):
     """semivl_* (and hiervl_*) are the mean teacher with another decode
     head: same loss, classes, data, schedule; class text from concepts."""
