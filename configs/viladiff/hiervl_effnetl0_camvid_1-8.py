@@ -19,3 +19,4 @@ model = dict(
             in_index=[0, 1, 2, 3],
             num_classes=head.num_classes,
             loss_decode=head.loss_decode)))
+optim_wrapper = _base_.hiervl_optim_wrapper

@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from .vl_guided_blocks import group_norm
+from .vl_guided_blocks import conv_gn_relu, group_norm
 
 
 def mlp(in_dims: int, hidden_dims: int, out_dims: int,
@@ -30,36 +30,62 @@ def mlp(in_dims: int, hidden_dims: int, out_dims: int,
 class PixelFPN(nn.Module):
     """Top-down feature pyramid to a common width E, and the mask features.
 
+    The deepest level first runs ``num_encoder_convs`` residual 3x3
+    conv-GN-ReLU layers: the pixel encoder, a convolutional stand-in for
+    Mask2Former's deformable-attention encoder (cheap on the coarse map).
+
     Args:
         in_channels (Sequence[int]): channels of the levels, shallow first.
         embed_dims (int): E.
+        num_encoder_convs (int): depth of the pixel encoder.
     """
 
-    def __init__(self, in_channels: Sequence[int], embed_dims: int) -> None:
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 embed_dims: int,
+                 num_encoder_convs: int = 0) -> None:
         super().__init__()
         self.laterals = nn.ModuleList([
             nn.Sequential(
                 nn.Conv2d(c, embed_dims, 1, bias=False),
                 group_norm(embed_dims)) for c in in_channels
         ])
-        # depthwise-separable 3x3 on the finest level (cheap at stride 4)
+        self.encoder = nn.ModuleList([
+            conv_gn_relu(embed_dims, embed_dims, 3)
+            for _ in range(num_encoder_convs)
+        ])
+        # FPN's 3x3 output convs, on every level but the finest
+        self.outputs = nn.ModuleList([
+            conv_gn_relu(embed_dims, embed_dims, 3)
+            for _ in range(len(in_channels) - 1)
+        ])
+        # depthwise-separable 3x3 on the finest level (cheap at stride 4),
+        # then a plain 1x1 conv as Mask2Former's mask features: no final
+        # ReLU, so the features are not confined to the positive orthant
+        # (a cosine with them would hardly vary over the pixels)
         self.mask_conv = nn.Sequential(
             nn.Conv2d(
                 embed_dims, embed_dims, 3, padding=1, groups=embed_dims),
             nn.Conv2d(embed_dims, embed_dims, 1, bias=False),
-            group_norm(embed_dims), nn.ReLU(inplace=True))
+            group_norm(embed_dims), nn.ReLU(inplace=True),
+            nn.Conv2d(embed_dims, embed_dims, 1))
 
     def forward(self, feats: Sequence[Tensor]) -> Tuple[List[Tensor], Tensor]:
         """feats (B, C_i, H_i, W_i), shallow first -> the memory levels
         (B, E, H_i, W_i) from the deepest to the second finest, and the
         mask features (B, E, H_0, W_0)."""
         outs = [lat(f) for lat, f in zip(self.laterals, feats)]
-        for i in range(len(outs) - 2, -1, -1):  # top-down
-            outs[i] = outs[i] + F.interpolate(
-                outs[i + 1],
-                size=outs[i].shape[2:],
-                mode='bilinear',
-                align_corners=False)
+        for conv in self.encoder:
+            outs[-1] = outs[-1] + conv(outs[-1])
+        for i in range(len(outs) - 1, -1, -1):  # top-down
+            if i < len(outs) - 1:
+                outs[i] = outs[i] + F.interpolate(
+                    outs[i + 1],
+                    size=outs[i].shape[2:],
+                    mode='bilinear',
+                    align_corners=False)
+            if i > 0:
+                outs[i] = self.outputs[i - 1](outs[i])
         memory = outs[1:][::-1] if len(outs) > 1 else outs[:1]
         return memory, self.mask_conv(outs[0])
 

@@ -35,30 +35,35 @@ class SemanticQueryHead(BaseDecodeHead):
     alignment-preserving regularisers. This head is this project's reading
     of those sentences (see docs/method.md):
 
-    * text: the K class embeddings of a frozen ``CaptionPromptor`` go
-      through one learned ``text_proj`` (D -> E), shared by every use below;
+    * text: the K class embeddings of a frozen ``CaptionPromptor``,
+      centred over the classes (``center_text``), go through one learned
+      ``text_proj`` (linear D -> E, LayerNorm), shared by every use below;
     * relevance gate (HSQG's filter): z_bk = s * cos(W_v GAP(F_deep)_b,
       t_k) + c, g = sigmoid(z); supervised by class presence in the labels
       (BCE, ``relevance_weight``) and added as log g to the logits, so a
       class whose gate is closed gets no probability mass;
     * hierarchical semantic queries (HSQG's projection): one query per
-      class, content g * MLP_0(t_k), and per memory level l a query
-      embedding g * MLP_l(t_k) added in the layers reading level l;
+      class, content g * LN(MLP_0(t_k)), and per memory level l a query
+      embedding g * LN(MLP_l(t_k)) added in the layers reading level l;
     * cross-modal spatial alignment: each decoder layer's queries attend to
       one pyramid level (query -> pixel, coarse to fine, cycling), and after
       the last layer the mask features attend to the queries (pixel ->
       query, gated residual);
     * dual queries: K semantic queries (fixed class assignment, no
       matching) beside M learned instance queries, fused by self-attention
-      in every layer. Semantic path: logit_k = <MLP_m(q_k), F>; instance
-      path: instance masks <MLP_m(q_j), F> weighted by each instance's
+      in every layer. Semantic path: logit_k = s_m cos(MLP_m(q_k), F) (a
+      cosine with a learned scale, not Mask2Former's dot product, so the
+      logits stay bounded under SGD); instance path: instance masks
+      s_m cos(MLP_m(q_j), F) weighted by each instance's
       class probabilities p_jk = softmax_k(s' cos(W_c q_j, t_k) | no
       object); output = semantic + instance path + log g;
     * query-text alignment regulariser: InfoNCE between the decoded
       semantic queries (projected) and the class text, each query's own
       class the positive (``align_weight``).
 
-    Every step treats the classes alike (no per-class parameter), so
+    Training needs gradient clipping at SGD learning rates (the configs
+    clip at norm 1, see ``configs/_base_/hiervl.py``). Every step treats
+    the classes alike (no per-class parameter), so
     permuting the class embeddings permutes the logits; the output is
     plain logits (B, K, H, W), so MMSeg's losses, inference and the mean
     teacher's confidence thresholds apply unchanged.
@@ -75,13 +80,21 @@ class SemanticQueryHead(BaseDecodeHead):
         num_heads (int): attention heads; must divide E.
         ffn_channels (int, optional): FFN width; defaults to 4E.
         num_instance_queries (int): M.
+        num_encoder_convs (int): residual 3x3 convs on the deepest level
+            before the top-down pyramid (the pixel encoder).
         relevance_weight (float): weight of the gate's BCE loss.
         align_weight (float): weight of the query-text alignment loss.
         align_temperature (float): temperature of that InfoNCE.
         gate_bias (float): initial gate logit offset c (2: gates start
             mostly open, sigmoid(2) = 0.88).
-        temperature (float): initial 1 / scale of the cosine logits (gate
-            and instance classes).
+        temperature (float): initial 1 / scale of the mask logits and of
+            the instance class logits (cosines).
+        gate_temperature (float): initial 1 / scale of the gate's cosine
+            (1: every gate starts near sigmoid(gate_bias), none closed).
+        center_text (bool): subtract the mean class embedding before the
+            projection (a generic sentence encoder's class embeddings share
+            a large common direction, which makes the queries alike). With
+            K = 1 the class embedding is kept as it is.
         **kwargs: ``BaseDecodeHead`` arguments (``num_classes``,
             ``loss_decode``, ``align_corners``, ...); ``input_transform`` is
             always 'multiple_select', and the head has no ``conv_seg``.
@@ -96,11 +109,14 @@ class SemanticQueryHead(BaseDecodeHead):
                  num_heads: int = 8,
                  ffn_channels: Optional[int] = None,
                  num_instance_queries: int = 20,
+                 num_encoder_convs: int = 0,
                  relevance_weight: float = 0.2,
                  align_weight: float = 0.1,
                  align_temperature: float = 0.1,
                  gate_bias: float = 2.0,
                  temperature: float = 0.07,
+                 gate_temperature: float = 1.0,
+                 center_text: bool = True,
                  init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         name = type(self).__name__
@@ -137,18 +153,30 @@ class SemanticQueryHead(BaseDecodeHead):
         self.align_temperature = align_temperature
         e = channels
         ffn = ffn_channels or 4 * e
-        self.pixel_decoder = PixelFPN(self.in_channels, e)
+        self.pixel_decoder = PixelFPN(self.in_channels, e, num_encoder_convs)
         self.num_levels = max(1, len(self.in_channels) - 1)
         self.level_embed = nn.Parameter(torch.zeros(self.num_levels, e))
         # text: one shared projection into the decoder's space
-        self.text_proj = nn.Linear(self.promptor.embed_dim, e)
+        # (a LayerNorm: unit-norm text embeddings projected by a fresh linear
+        # layer are tiny per channel, and the query MLPs' biases would
+        # swamp them, making every class's query alike)
+        self.text_proj = nn.Sequential(
+            nn.Linear(self.promptor.embed_dim, e), nn.LayerNorm(e))
         # hierarchical semantic queries: content + one embedding per level
-        self.query_content = mlp(e, e, e)
-        self.query_levels = nn.ModuleList(
-            [mlp(e, e, e) for _ in range(self.num_levels)])
+        # each ends in a LayerNorm: at unit scale per channel the class
+        # text, not the (class-independent) attention updates, dominates
+        # the residual stream; without it the K decoded queries came out
+        # identical (cosine 1.0) and the semantic path was constant
+        self.query_content = nn.Sequential(mlp(e, e, e), nn.LayerNorm(e))
+        self.query_levels = nn.ModuleList([
+            nn.Sequential(mlp(e, e, e), nn.LayerNorm(e))
+            for _ in range(self.num_levels)
+        ])
         # relevance gate
         self.gate_visual = nn.Linear(e, e)
-        self.gate_scale = nn.Parameter(torch.tensor(math.log(1 / temperature)))
+        self.gate_scale = nn.Parameter(
+            torch.tensor(math.log(1 / gate_temperature)))
+        self.center_text = center_text
         self.gate_bias = nn.Parameter(torch.tensor(float(gate_bias)))
         # instance queries and their text classifier
         self.num_instance_queries = num_instance_queries
@@ -164,6 +192,7 @@ class SemanticQueryHead(BaseDecodeHead):
         self.query_norm = nn.LayerNorm(e)
         self.pixel_attn = PixelQueryAttention(e, num_heads)
         self.mask_embed = mlp(e, e, e, num_layers=3)
+        self.mask_scale = nn.Parameter(torch.tensor(math.log(1 / temperature)))
         self.align_proj = nn.Linear(e, e)
 
     @staticmethod
@@ -202,6 +231,9 @@ class SemanticQueryHead(BaseDecodeHead):
         feats = self._transform_inputs(inputs)
         memory, mask_feats = self.pixel_decoder(feats)
         emb = text['class_embeddings'].to(mask_feats.dtype)
+        if self.center_text and emb.shape[0] > 1:
+            # drop the direction all classes share
+            emb = F.normalize(emb - emb.mean(0, keepdim=True), dim=-1)
         t = self.text_proj(emb)  # (K, E)
         b, k = mask_feats.shape[0], t.shape[0]
         z = text.get('relevance_logits')
@@ -225,7 +257,11 @@ class SemanticQueryHead(BaseDecodeHead):
                       self.level_embed[lvl][None, None])
         q = self.query_norm(q)
         pixels = self.pixel_attn(mask_feats, q)  # (B, E, H, W)
-        masks = torch.einsum('bne,behw->bnhw', self.mask_embed(q), pixels)
+        # cosine masks with a learned scale: bounded logits (an unnormalised
+        # dot product diverged under SGD at the CamVid head lr, 0.1)
+        masks = self.mask_scale.exp().clamp(max=100) * torch.einsum(
+            'bne,behw->bnhw', F.normalize(self.mask_embed(q), dim=-1),
+            F.normalize(pixels, dim=1))  # (B, K + M, H, W)
         semantic = masks[:, :k]  # (B, K, H, W)
         scale = self.cls_scale.exp().clamp(max=100)
         cls = scale * self._cosine(self.instance_cls(q[:, k:]), t)

@@ -98,8 +98,8 @@ def test_losses_and_gradients_reach_text_projection_never_the_encoder(clip):
     assert torch.isfinite(total)
     total.backward()
     params = dict(head.named_parameters())
-    for name in ('text_proj.weight', 'query_content.0.weight',
-                 'query_levels.2.0.weight', 'gate_visual.weight',
+    for name in ('text_proj.0.weight', 'query_content.0.0.weight',
+                 'query_levels.2.0.0.weight', 'gate_visual.weight',
                  'gate_bias', 'instance_content', 'instance_cls.weight',
                  'align_proj.weight', 'pixel_attn.gate'):
         grad = params[name].grad
@@ -155,3 +155,19 @@ def test_single_level_and_no_instance_queries(clip):
 def test_bad_config_names_the_key(clip, kwargs, match):
     with pytest.raises(ConfigError, match=match):
         make_head(clip, 5, **kwargs)
+
+
+def test_fresh_queries_differ_between_classes(clip):
+    """The class text, not the class-independent attention updates, sets
+    each decoded semantic query: without the LayerNorms after the text
+    projection and the query MLPs, the queries of a fresh head came out
+    identical (cosine 1.0) and the semantic path was constant over
+    classes."""
+    head = make_head(clip, 6).eval()
+    with torch.no_grad():
+        out = head.decode(pyramid())
+    q = torch.nn.functional.normalize(out['queries'], dim=-1)  # (B, K, E)
+    cos = q @ q.transpose(1, 2)
+    off_diagonal = cos[:, ~torch.eye(6, dtype=torch.bool)]
+    assert off_diagonal.mean() < 0.9
+    assert out['semantic_logits'].std(1).mean() > 0.1
