@@ -29,14 +29,21 @@ from mmseg_viladiff.utils import adapt_cfg_to_device
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+')
-    parser.add_argument('--size', type=int, nargs=2, default=(192, 192),
-                        metavar=('H', 'W'), help='crop size')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=(192, 192),
+        metavar=('H', 'W'),
+        help='crop size')
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=3)
     return parser.parse_args(argv)
 
 
-def head_cost(config: str, size=(192, 192), batch: int = 2,
+def head_cost(config: str,
+              size=(192, 192),
+              batch: int = 2,
               repeats: int = 3) -> dict:
     """``params`` (decode head(s), millions), ``gmac`` (forward multiply-
     adds per image, 1e9) and ``seconds`` (median forward + backward of the

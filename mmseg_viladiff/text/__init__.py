@@ -11,6 +11,6 @@ from .vocabularies import (CAPTION_TEMPLATE, PROMPT_TEMPLATES, VOCABULARIES,
 __all__ = [
     'CAPTION_TEMPLATE', 'ClassVocabulary', 'PROMPT_TEMPLATES', 'VOCABULARIES',
     'caption_prompt', 'class_prompts', 'concept_prompts', 'get_vocabulary',
-    'FrozenTextEncoder', 'HFTextEncoder', 'OpenCLIPTextEncoder', 'TextEmbedding',
-    'TextEmbeddingCache', 'build_text_encoder'
+    'FrozenTextEncoder', 'HFTextEncoder', 'OpenCLIPTextEncoder',
+    'TextEmbedding', 'TextEmbeddingCache', 'build_text_encoder'
 ]

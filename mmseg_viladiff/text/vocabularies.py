@@ -131,11 +131,11 @@ class ClassVocabulary:
         return len(self.classes)
 
 
-def _vocabulary(name: str,
-                definitions: Dict[str, str],
-                renames: Dict[str, str],
-                concepts: Optional[Dict[str, tuple]] = None
-                ) -> ClassVocabulary:
+def _vocabulary(
+        name: str,
+        definitions: Dict[str, str],
+        renames: Dict[str, str],
+        concepts: Optional[Dict[str, tuple]] = None) -> ClassVocabulary:
     """Build a built-in vocabulary from ``{class: definition}`` (and
     ``{class: phrases}``, same keys in the same order)."""
     classes = tuple(definitions)
@@ -221,8 +221,7 @@ _ALIASES = {
     'camvid11': 'camvid',
 }
 
-_CUSTOM_KEYS = ('name', 'classes', 'definitions', 'prompt_names',
-                'concepts')
+_CUSTOM_KEYS = ('name', 'classes', 'definitions', 'prompt_names', 'concepts')
 
 
 def get_vocabulary(
@@ -334,9 +333,9 @@ def class_prompts(vocabulary: Union[str, dict, ClassVocabulary],
     return prompts
 
 
-def concept_prompts(vocabulary: Union[str, dict, ClassVocabulary],
-                    templates: Sequence[str] = PROMPT_TEMPLATES
-                    ) -> List[List[List[str]]]:
+def concept_prompts(
+        vocabulary: Union[str, dict, ClassVocabulary],
+        templates: Sequence[str] = PROMPT_TEMPLATES) -> List[List[List[str]]]:
     """Prompts for every concept phrase of every class, one per template.
 
     Args:

@@ -17,9 +17,9 @@ SYNTHETIC_VOCABULARY = dict(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('algo, extra', [('semivl', ()),
-                                         ('hiervl', ('loss_relevance',
-                                                     'loss_query_align'))])
+@pytest.mark.parametrize('algo, extra',
+                         [('semivl', ()),
+                          ('hiervl', ('loss_relevance', 'loss_query_align'))])
 def test_vl_head_trains_in_the_mean_teacher(algo, extra, synthetic_root,
                                             tmp_path):
     cfg = tiny_semi_cfg(synthetic_root, str(tmp_path / 'w'), max_iters=2)
@@ -48,6 +48,6 @@ def test_vl_head_trains_in_the_mean_teacher(algo, extra, synthetic_root,
     teacher = runner.model.teacher.decode_head
     assert type(teacher).__name__ == type(
         runner.model.student.decode_head).__name__
-    assert torch.equal(teacher.promptor.class_embeddings,
-                       runner.model.student.decode_head.promptor
-                       .class_embeddings)
+    assert torch.equal(
+        teacher.promptor.class_embeddings,
+        runner.model.student.decode_head.promptor.class_embeddings)

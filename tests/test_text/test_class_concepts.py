@@ -19,9 +19,9 @@ def test_concept_lists_start_with_the_prompt_name(name):
 def test_vocabularies_without_lists_have_one_phrase_per_class():
     for vocab in (VOCABULARIES['coco'], VOCABULARIES['ade20k']):
         assert vocab.concepts == tuple((p, ) for p in vocab.prompt_names)
-        assert concept_prompts(vocab, ('a {}.', )) == [
-            [p] for p in class_prompts(vocab, ('a {}.', ))
-        ]
+        assert concept_prompts(
+            vocab,
+            ('a {}.', )) == [[p] for p in class_prompts(vocab, ('a {}.', ))]
 
 
 def test_concept_prompts_fill_every_template():
@@ -43,5 +43,5 @@ def test_custom_concepts_and_their_errors():
                             ([['a'], []], r'concepts\[1\]'),
                             ('ab', 'concepts must be a sequence')):
         with pytest.raises(ValueError, match=match):
-            get_vocabulary(dict(name='toy', classes=['a', 'b'],
-                                concepts=concepts))
+            get_vocabulary(
+                dict(name='toy', classes=['a', 'b'], concepts=concepts))

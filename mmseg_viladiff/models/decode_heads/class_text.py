@@ -13,7 +13,9 @@ from ...utils.errors import ConfigError
 CONCEPT_POOLINGS = ('mean', 'max')
 
 
-def build_class_promptor(promptor: dict, num_classes: int, head: str,
+def build_class_promptor(promptor: dict,
+                         num_classes: int,
+                         head: str,
                          concept_pooling: str = 'mean') -> nn.Module:
     """Build a head's ``CaptionPromptor`` and check it fits the head.
 
@@ -99,4 +101,3 @@ def max_over_concepts(sim: Tensor, index: Tensor) -> Tensor:
     picked = picked.view(b, k, m, h, w)
     pad = (index < 0).view(1, k, m, 1, 1)
     return picked.masked_fill(pad, float('-inf')).amax(dim=2)
-

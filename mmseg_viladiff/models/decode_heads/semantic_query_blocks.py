@@ -15,7 +15,9 @@ from torch import Tensor
 from .vl_guided_blocks import conv_gn_relu, group_norm
 
 
-def mlp(in_dims: int, hidden_dims: int, out_dims: int,
+def mlp(in_dims: int,
+        hidden_dims: int,
+        out_dims: int,
         num_layers: int = 2) -> nn.Sequential:
     """``num_layers`` linear layers with ReLU between them."""
     dims = [in_dims] + [hidden_dims] * (num_layers - 1) + [out_dims]
@@ -64,8 +66,7 @@ class PixelFPN(nn.Module):
         # ReLU, so the features are not confined to the positive orthant
         # (a cosine with them would hardly vary over the pixels)
         self.mask_conv = nn.Sequential(
-            nn.Conv2d(
-                embed_dims, embed_dims, 3, padding=1, groups=embed_dims),
+            nn.Conv2d(embed_dims, embed_dims, 3, padding=1, groups=embed_dims),
             nn.Conv2d(embed_dims, embed_dims, 1, bias=False),
             group_norm(embed_dims), nn.ReLU(inplace=True),
             nn.Conv2d(embed_dims, embed_dims, 1))

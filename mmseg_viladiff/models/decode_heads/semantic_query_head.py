@@ -142,9 +142,11 @@ class SemanticQueryHead(BaseDecodeHead):
         if num_layers < 1:
             raise ConfigError(f'{name}.num_layers must be >= 1, got '
                               f'{num_layers}')
-        for key, value in (('num_instance_queries', num_instance_queries),
-                           ('relevance_weight', relevance_weight),
-                           ('align_weight', align_weight)):
+        non_negative = dict(
+            num_instance_queries=num_instance_queries,
+            relevance_weight=relevance_weight,
+            align_weight=align_weight)
+        for key, value in non_negative.items():
             if value < 0:
                 raise ConfigError(f'{name}.{key} must be >= 0, got {value}')
         self.promptor = build_class_promptor(promptor, self.num_classes, name)
@@ -241,10 +243,9 @@ class SemanticQueryHead(BaseDecodeHead):
             z = self.relevance_logits(memory[0], t)  # (B, K)
         log_gate = F.logsigmoid(z).clamp(min=LOG_GATE_MIN)  # (B, K)
         gate = log_gate.exp()[..., None]  # (B, K, 1)
-        q = torch.cat([
-            gate * self.query_content(t),
-            self.instance_content.expand(b, -1, -1)
-        ], dim=1)  # (B, K + M, E)
+        semantic_q = gate * self.query_content(t)  # (B, K, E)
+        instance_q = self.instance_content.expand(b, -1, -1)  # (B, M, E)
+        q = torch.cat([semantic_q, instance_q], dim=1)  # (B, K + M, E)
         inst_pos = self.instance_pos.expand(b, -1, -1)
         level_pos = [
             torch.cat([gate * mlp_l(t), inst_pos], dim=1)

@@ -88,7 +88,8 @@ class GNASPP(nn.Module):
                 conv_gn_relu(channels, channels, 3, d, group_channels=gc)
                 for d in dilations
             ])
-        self.image_pool = conv_gn_relu(channels, channels, 1, group_channels=gc)
+        self.image_pool = conv_gn_relu(
+            channels, channels, 1, group_channels=gc)
         self.project = conv_gn_relu(
             (len(dilations) + 2) * channels, channels, 1, group_channels=gc)
 
@@ -138,8 +139,8 @@ class ClassAttention(nn.Module):
         hp, wp = math.ceil(h / self.pool_size), math.ceil(w / self.pool_size)
         pooled = F.adaptive_avg_pool2d(x.flatten(0, 1),
                                        (hp, wp))  # (B*K, C, hp, wp)
-        tokens = pooled.view(b, k, c, hp * wp).permute(0, 3, 1, 2).reshape(
-            b * hp * wp, k, c)  # (B*hp*wp, K, C)
+        tokens = pooled.view(b, k, c, hp * wp).permute(0, 3, 1, 2)
+        tokens = tokens.reshape(b * hp * wp, k, c)  # (B*hp*wp, K, C)
         text = text.to(tokens.dtype).expand(b * hp * wp, -1, -1)
         tokens = self.layer(torch.cat([tokens, text], dim=-1))
         update = tokens[..., :c].reshape(b, hp * wp, k, c).permute(

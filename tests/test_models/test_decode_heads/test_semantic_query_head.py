@@ -3,8 +3,8 @@ gradients (text projection yes, frozen encoder never), losses, shapes,
 errors."""
 import pytest
 import torch
-from class_text_helpers import (pyramid, permuted_text, promptor_cfg,
-                                samples, toy_vocabulary)
+from class_text_helpers import (pyramid, permuted_text, promptor_cfg, samples,
+                                toy_vocabulary)
 from helpers import save_tiny_clip
 from mmseg.registry import MODELS
 
@@ -20,8 +20,7 @@ def make_head(clip, num_classes=5, vocab_size=None, **kwargs):
     torch.manual_seed(0)
     cfg = dict(
         type='SemanticQueryHead',
-        promptor=promptor_cfg(clip,
-                              toy_vocabulary(vocab_size or num_classes)),
+        promptor=promptor_cfg(clip, toy_vocabulary(vocab_size or num_classes)),
         in_channels=[8, 16, 24, 32],
         in_index=[0, 1, 2, 3],
         channels=16,
@@ -48,8 +47,10 @@ def test_permuting_the_classes_permutes_the_logits(clip):
     for key in ('logits', 'semantic_logits', 'instance_logits'):
         assert out[key].shape == (2, 5, 16, 16)
         assert torch.allclose(out_perm[key], out[key][:, perm], atol=1e-5)
-    assert torch.allclose(out_perm['relevance_logits'],
-                          out['relevance_logits'][:, perm], atol=1e-5)
+    assert torch.allclose(
+        out_perm['relevance_logits'],
+        out['relevance_logits'][:, perm],
+        atol=1e-5)
     assert (out_perm['logits'] - out['logits']).abs().max() > 1e-2
 
 
@@ -58,8 +59,8 @@ def test_a_closed_gate_gets_no_mass(clip):
     text = dict(head.promptor())
     gates = torch.zeros(2, 4)  # sigmoid(0) = 0.5: all half open
     with torch.no_grad():
-        open_probs = head(pyramid(), dict(
-            text, relevance_logits=gates)).softmax(1)
+        open_probs = head(pyramid(), dict(text,
+                                          relevance_logits=gates)).softmax(1)
         gates[:, 2] = float('-inf')
         closed = head.decode(pyramid(), dict(text, relevance_logits=gates))
     probs = closed['logits'].softmax(1)
@@ -75,8 +76,8 @@ def test_a_closed_gate_gets_no_mass(clip):
 
 def test_all_gates_closed_stays_finite(clip):
     head = make_head(clip, 3).eval()
-    text = dict(head.promptor(), relevance_logits=torch.full((2, 3),
-                                                             float('-inf')))
+    text = dict(
+        head.promptor(), relevance_logits=torch.full((2, 3), float('-inf')))
     with torch.no_grad():
         assert torch.isfinite(head(pyramid(), text)).all()
 
@@ -88,8 +89,7 @@ def test_losses_and_gradients_reach_text_projection_never_the_encoder(clip):
     labels[1, :, :10] = 3
     labels[1, :, 10:20] = 255
     batch = samples(labels)
-    assert head.class_presence(batch).tolist() == [[1, 1, 0, 0],
-                                                   [1, 0, 0, 1]]
+    assert head.class_presence(batch).tolist() == [[1, 1, 0, 0], [1, 0, 0, 1]]
     losses = head.loss(pyramid(), batch, dict())
     assert set(losses) == {
         'loss_ce', 'acc_seg', 'loss_relevance', 'loss_query_align'
@@ -108,10 +108,11 @@ def test_losses_and_gradients_reach_text_projection_never_the_encoder(clip):
     assert all(not p.requires_grad and p.grad is None
                for p in encoder.parameters())
     assert not list(head.promptor.parameters())
-    assert {k for k in head.state_dict() if k.startswith('promptor.')} == {
-        'promptor.class_embeddings', 'promptor.concept_embeddings',
-        'promptor.concept_class'
-    }
+    assert {k
+            for k in head.state_dict() if k.startswith('promptor.')} == {
+                'promptor.class_embeddings', 'promptor.concept_embeddings',
+                'promptor.concept_class'
+            }
 
 
 def test_relevance_loss_is_the_bce_of_presence(clip):

@@ -2,8 +2,8 @@
 gradients (text projection yes, frozen encoder never), shapes, errors."""
 import pytest
 import torch
-from class_text_helpers import (pyramid, permuted_text, promptor_cfg,
-                                samples, toy_vocabulary)
+from class_text_helpers import (pyramid, permuted_text, promptor_cfg, samples,
+                                toy_vocabulary)
 from helpers import save_tiny_clip
 from mmseg.registry import MODELS
 
@@ -17,13 +17,11 @@ def clip(tmp_path_factory):
     return save_tiny_clip(str(tmp_path_factory.mktemp('clip')))
 
 
-def make_head(clip, num_classes=5, pooling='mean', vocab_size=None,
-              **kwargs):
+def make_head(clip, num_classes=5, pooling='mean', vocab_size=None, **kwargs):
     torch.manual_seed(0)
     cfg = dict(
         type='VLGuidedHead',
-        promptor=promptor_cfg(clip,
-                              toy_vocabulary(vocab_size or num_classes)),
+        promptor=promptor_cfg(clip, toy_vocabulary(vocab_size or num_classes)),
         in_channels=[8, 16, 32],
         in_index=[0, 1, 3],
         channels=16,
@@ -112,10 +110,11 @@ def test_gradients_reach_text_projection_never_the_encoder(clip):
     # the encoder is no sub-module: none of its weights is trained or saved
     assert not list(head.promptor.parameters())
     state = head.state_dict()
-    assert {k for k in state if k.startswith('promptor.')} == {
-        'promptor.class_embeddings', 'promptor.concept_embeddings',
-        'promptor.concept_class'
-    }
+    assert {k
+            for k in state if k.startswith('promptor.')} == {
+                'promptor.class_embeddings', 'promptor.concept_embeddings',
+                'promptor.concept_class'
+            }
     assert not state['promptor.class_embeddings'].requires_grad
 
 

@@ -45,13 +45,16 @@ def test_concept_and_class_embeddings(clip):
     prompts = concept_prompts(vocab, TEMPLATES)[car]
     phrases = []
     for per_phrase in prompts:  # each phrase: mean over the templates
-        pooled = torch.stack([e.pooled for e in promptor.cache.get(per_phrase)])
+        pooled = torch.stack(
+            [e.pooled for e in promptor.cache.get(per_phrase)])
         phrases.append(F.normalize(pooled.mean(0), dim=0))
     phrases = torch.stack(phrases)
     mine = out['concept_embeddings'][out['concept_class'] == car]
     assert torch.allclose(mine, phrases, atol=1e-6)
-    assert torch.allclose(out['class_embeddings'][car],
-                          F.normalize(phrases.mean(0), dim=0), atol=1e-6)
+    assert torch.allclose(
+        out['class_embeddings'][car],
+        F.normalize(phrases.mean(0), dim=0),
+        atol=1e-6)
     # a different phrase set gives a different class embedding
     default = build(clip, class_text='prompts')
     assert not torch.allclose(default.class_embeddings[car],
