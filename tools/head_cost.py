@@ -23,7 +23,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from torch.utils.flop_counter import FlopCounterMode
 
-from mmseg_viladiff.utils import adapt_cfg_to_device
+from mmseg_viladiff.utils import (ConfigError, adapt_cfg_to_device,
+                                  exit_on_input_error)
 
 
 def parse_args(argv=None):
@@ -48,6 +49,9 @@ def head_cost(config: str,
     """``params`` (decode head(s), millions), ``gmac`` (forward multiply-
     adds per image, 1e9) and ``seconds`` (median forward + backward of the
     batch) of the decode head(s) of ``config``."""
+    if batch < 2:
+        raise ConfigError(f'--batch must be >= 2 (training-mode batch norm '
+                          f'needs two samples), got {batch}')
     init_default_scope('mmseg')
     cfg = Config.fromfile(config)
     adapt_cfg_to_device(cfg)
@@ -82,4 +86,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_input_error(main)
