@@ -158,17 +158,18 @@ class SemanticQueryHead(BaseDecodeHead):
         self.pixel_decoder = PixelFPN(self.in_channels, e, num_encoder_convs)
         self.num_levels = max(1, len(self.in_channels) - 1)
         self.level_embed = nn.Parameter(torch.zeros(self.num_levels, e))
-        # text: one shared projection into the decoder's space
-        # (a LayerNorm: unit-norm text embeddings projected by a fresh linear
+        # text: one shared projection into the decoder's space, ending in
+        # a LayerNorm: unit-norm text embeddings through a fresh linear
         # layer are tiny per channel, and the query MLPs' biases would
-        # swamp them, making every class's query alike)
+        # swamp them, making every class's query alike
+        self.center_text = center_text
         self.text_proj = nn.Sequential(
             nn.Linear(self.promptor.embed_dim, e), nn.LayerNorm(e))
-        # hierarchical semantic queries: content + one embedding per level
-        # each ends in a LayerNorm: at unit scale per channel the class
-        # text, not the (class-independent) attention updates, dominates
-        # the residual stream; without it the K decoded queries came out
-        # identical (cosine 1.0) and the semantic path was constant
+        # hierarchical semantic queries: content + one embedding per level,
+        # each ending in a LayerNorm, so that the class text, not the
+        # (class-independent) attention updates, dominates the residual
+        # stream; without them the K decoded queries of a fresh head came
+        # out identical (cosine 1.0) and the semantic path was constant
         self.query_content = nn.Sequential(mlp(e, e, e), nn.LayerNorm(e))
         self.query_levels = nn.ModuleList([
             nn.Sequential(mlp(e, e, e), nn.LayerNorm(e))
@@ -178,7 +179,6 @@ class SemanticQueryHead(BaseDecodeHead):
         self.gate_visual = nn.Linear(e, e)
         self.gate_scale = nn.Parameter(
             torch.tensor(math.log(1 / gate_temperature)))
-        self.center_text = center_text
         self.gate_bias = nn.Parameter(torch.tensor(float(gate_bias)))
         # instance queries and their text classifier
         self.num_instance_queries = num_instance_queries
