@@ -33,7 +33,7 @@ VOC_CONCEPTS = {
     'background': ('background', 'sky', 'wall', 'floor', 'ground', 'grass',
                    'road', 'building', 'tree', 'water', 'mountain',
                    'ceiling', 'window', 'door', 'curtain', 'shelf', 'bed',
-                   'kitchen counter', 'truck', 'tram', 'bench',
+                   'kitchen counter', 'truck', 'bench',
                    'desk', 'lamp', 'book', 'rock', 'sand', 'snow'),
     'aeroplane': ('aeroplane', 'airplane', 'jet', 'glider'),
     'bicycle': ('bicycle', 'bike', 'tricycle'),

@@ -14,6 +14,11 @@ def test_concept_lists_start_with_the_prompt_name(name):
         assert len(set(phrases)) == len(phrases)
     # some class has several phrases, else the lists add nothing
     assert max(len(p) for p in vocab.concepts) >= 3
+    # no phrase names two classes
+    owners = {}
+    for k, phrases in enumerate(vocab.concepts):
+        for phrase in phrases:
+            assert owners.setdefault(phrase, k) == k, (name, phrase)
 
 
 def test_vocabularies_without_lists_have_one_phrase_per_class():
