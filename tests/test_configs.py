@@ -41,6 +41,10 @@ def test_configs_found():
         'viladiff/unimatch_effnetl0_camvid_1-8.py',
         'viladiff/unimatch_r101_voc_1-16.py',
         'viladiff/unimatch-dyce_effnetl0_camvid_1-8.py',
+        'viladiff/semivl_effnetl0_camvid_1-8.py',
+        'viladiff/semivl_r101_voc_1-16.py',
+        'viladiff/hiervl_effnetl0_camvid_1-8.py',
+        'viladiff/hiervl_r101_voc_1-16.py',
         'baselines/deeplabv3p_r101_voc_1-16.py',
         'baselines/deeplabv3p_r50_voc_1-16.py',
         'baselines/deeplabv3p_effnetl0_camvid_1-8.py',
@@ -57,15 +61,21 @@ def tiny_clip(tmp_path_factory):
 
 def offline_text(cfg, tiny_clip, cache_dir):
     """CLIP weights cannot be had offline: a tiny local CLIP stands in for
-    the GPU configs' text encoder (the neck's text_dim follows)."""
+    the GPU configs' text encoder (the neck's text_dim follows; heads that
+    hold a promptor read its dim themselves)."""
     segmentor = cfg.model.get('segmentor', cfg.model)
-    if 'promptor' not in segmentor:
-        return
-    segmentor.promptor.cache_dir = cache_dir
-    if segmentor.promptor.text_encoder.type == 'OpenCLIPTextEncoder':
-        segmentor.promptor.text_encoder = dict(
-            type='OpenCLIPTextEncoder', model_name=tiny_clip)
-        segmentor.neck.text_dim = 32
+    heads = segmentor.decode_head
+    heads = heads if isinstance(heads, list) else [heads]
+    for owner in [segmentor] + heads:
+        promptor = owner.get('promptor')
+        if promptor is None:
+            continue
+        promptor.cache_dir = cache_dir
+        if promptor.text_encoder.type == 'OpenCLIPTextEncoder':
+            promptor.text_encoder = dict(
+                type='OpenCLIPTextEncoder', model_name=tiny_clip)
+            if owner is segmentor:
+                segmentor.neck.text_dim = 32
 
 
 @pytest.mark.parametrize(
@@ -258,3 +268,33 @@ def test_peer_method_configs_are_deltas_of_the_mean_teacher(dataset):
     assert dyce.model.semi_train_cfg.pop('unsup_class_weight') is True
     base.model.semi_train_cfg.pop('unsup_class_weight', None)
     assert dyce.model == base.model
+
+
+@pytest.mark.parametrize('dataset', ['effnetl0_camvid_1-8', 'r101_voc_1-16'])
+@pytest.mark.parametrize('algo', ['semivl', 'hiervl'])
+def test_vl_head_configs_only_swap_the_decode_head(algo, dataset):
+    """semivl_* (and hiervl_*) are the mean teacher with another decode
+    head: same loss, classes, data, schedule; class text from concepts."""
+    load = lambda name: Config.fromfile(  # noqa: E731
+        osp.join(REPO_ROOT, f'configs/viladiff/{name}_{dataset}.py'))
+    base, cfg = load('meanteacher'), load(algo)
+    for key in ('train_dataloader', 'val_dataloader', 'param_scheduler',
+                'train_cfg', 'custom_hooks'):
+        assert cfg[key] == base[key], key
+    # hiervl clips gradients (its query decoder diverges at SGD's lr
+    # without); nothing else of the optimiser changes
+    clip = cfg.optim_wrapper.pop('clip_grad')
+    assert clip == (dict(max_norm=1.0, norm_type=2)
+                    if algo == 'hiervl' else base.optim_wrapper.clip_grad)
+    base.optim_wrapper.pop('clip_grad')
+    assert cfg.optim_wrapper == base.optim_wrapper
+    head = cfg.model.segmentor.pop('decode_head')
+    base_head = base.model.segmentor.pop('decode_head')
+    assert cfg.model == base.model
+    assert head.loss_decode == base_head.loss_decode
+    assert head.num_classes == base_head.num_classes
+    assert head.promptor.class_text == 'concepts'
+    assert head.promptor.vocabulary == ('voc' if 'voc' in dataset else
+                                        'camvid')
+    assert head.promptor.text_encoder.type == (
+        'OpenCLIPTextEncoder' if 'voc' in dataset else 'HFTextEncoder')

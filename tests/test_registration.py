@@ -10,7 +10,8 @@ COMPONENTS = {
      'EdgeAwareMixDiffusionHead', 'CaptionPromptor', 'VLFusionNeck',
      'VLEncoderDecoder', 'VLCascadeEncoderDecoder', 'HFTextEncoder',
      'OpenCLIPTextEncoder', 'ClassBalancedCrossEntropyLoss',
-     'DynamicClassBalancedCELoss', 'RelationDistillLoss', 'StyleDistillLoss'),
+     'DynamicClassBalancedCELoss', 'RelationDistillLoss', 'StyleDistillLoss',
+     'VLGuidedHead', 'SemanticQueryHead'),
     DATASETS: ('CamVidDataset', 'PartitionDataset', 'SyntheticShapesDataset'),
     TRANSFORMS:
     ('MultiViewPack', 'StrongPhotometricAug', 'LoadCaption', 'CheckSegLabels'),

@@ -6,11 +6,11 @@ from .text_encoders import (FrozenTextEncoder, HFTextEncoder,
                             build_text_encoder)
 from .vocabularies import (CAPTION_TEMPLATE, PROMPT_TEMPLATES, VOCABULARIES,
                            ClassVocabulary, caption_prompt, class_prompts,
-                           get_vocabulary)
+                           concept_prompts, get_vocabulary)
 
 __all__ = [
     'CAPTION_TEMPLATE', 'ClassVocabulary', 'PROMPT_TEMPLATES', 'VOCABULARIES',
-    'caption_prompt', 'class_prompts', 'get_vocabulary', 'FrozenTextEncoder',
-    'HFTextEncoder', 'OpenCLIPTextEncoder', 'TextEmbedding',
-    'TextEmbeddingCache', 'build_text_encoder'
+    'caption_prompt', 'class_prompts', 'concept_prompts', 'get_vocabulary',
+    'FrozenTextEncoder', 'HFTextEncoder', 'OpenCLIPTextEncoder',
+    'TextEmbedding', 'TextEmbeddingCache', 'build_text_encoder'
 ]

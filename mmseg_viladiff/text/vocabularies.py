@@ -3,10 +3,11 @@
 A :class:`ClassVocabulary` holds a dataset's class names in label order
 (spelled exactly as the dataset's ``METAINFO['classes']``), the natural
 names used in text prompts (``'pottedplant'`` -> ``'potted plant'``) and a
-one-sentence definition per class (see :mod:`.class_definitions`). The text
+one-sentence definition per class (see :mod:`.class_definitions`) and a
+list of concept phrases per class (see :mod:`.class_concepts`). The text
 side of the method builds its prompts from here: CLIP-style class prompts
-(:func:`class_prompts`) and the instruction given to captioning VLMs
-(:func:`caption_prompt`).
+(:func:`class_prompts`), concept prompts (:func:`concept_prompts`) and the
+instruction given to captioning VLMs (:func:`caption_prompt`).
 
 Example:
     >>> vocab = get_vocabulary('pascal_voc')
@@ -17,8 +18,10 @@ Example:
 """
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from .class_concepts import (CAMVID_CONCEPTS, CITYSCAPES_CONCEPTS,
+                             VOC_CONCEPTS)
 from .class_definitions import (ADE20K_DEFINITIONS, CAMVID_DEFINITIONS,
                                 CITYSCAPES_DEFINITIONS, COCO_DEFINITIONS,
                                 VOC_DEFINITIONS)
@@ -52,6 +55,9 @@ class ClassVocabulary:
         definitions (tuple[str]): One sentence per class.
         prompt_names (tuple[str]): Names used in prompts, one per class.
             Empty (default) means the same as ``classes``.
+        concepts (tuple[tuple[str]]): Concept phrases, one non-empty tuple
+            per class (SemiVL-style class text). Empty (default) means one
+            phrase per class, its prompt name.
 
     Raises:
         ValueError: If the tuples differ in length, a string is empty or a
@@ -62,6 +68,7 @@ class ClassVocabulary:
     classes: Tuple[str, ...]
     definitions: Tuple[str, ...]
     prompt_names: Tuple[str, ...] = field(default=())
+    concepts: Tuple[Tuple[str, ...], ...] = field(default=())
 
     def __post_init__(self):
         for key in ('classes', 'definitions', 'prompt_names'):
@@ -86,6 +93,7 @@ class ClassVocabulary:
                     raise ValueError(
                         f'vocabulary {self.name!r}: {key}[{i}] is empty or '
                         f'not a string: {text!r}')
+        self._check_concepts()
         seen = {}
         for i, name in enumerate(self.classes):
             if name in seen:
@@ -94,33 +102,68 @@ class ClassVocabulary:
                     f'repeats classes[{seen[name]}]')
             seen[name] = i
 
+    def _check_concepts(self):
+        if isinstance(self.concepts, str):
+            raise ValueError(f'vocabulary {self.name!r}: concepts must be a '
+                             'sequence of phrase lists, not a string')
+        if not self.concepts:
+            object.__setattr__(self, 'concepts',
+                               tuple((p, ) for p in self.prompt_names))
+            return
+        if len(self.concepts) != len(self.classes):
+            raise ValueError(
+                f'vocabulary {self.name!r}: concepts has '
+                f'{len(self.concepts)} entries but classes has '
+                f'{len(self.classes)}; give one phrase list per class')
+        concepts = []
+        for i, phrases in enumerate(self.concepts):
+            if isinstance(phrases, str) or not phrases or not all(
+                    isinstance(p, str) and p.strip() for p in phrases):
+                raise ValueError(
+                    f'vocabulary {self.name!r}: concepts[{i}] must be a '
+                    f'non-empty list of non-empty strings, got {phrases!r}')
+            concepts.append(tuple(phrases))
+        object.__setattr__(self, 'concepts', tuple(concepts))
+
     @property
     def num_classes(self) -> int:
         """int: Number of classes."""
         return len(self.classes)
 
 
-def _vocabulary(name: str, definitions: Dict[str, str],
-                renames: Dict[str, str]) -> ClassVocabulary:
-    """Build a built-in vocabulary from ``{class: definition}``."""
+def _vocabulary(
+        name: str,
+        definitions: Dict[str, str],
+        renames: Dict[str, str],
+        concepts: Optional[Dict[str, tuple]] = None) -> ClassVocabulary:
+    """Build a built-in vocabulary from ``{class: definition}`` (and
+    ``{class: phrases}``, same keys in the same order)."""
     classes = tuple(definitions)
+    if concepts is not None and tuple(concepts) != classes:
+        raise ValueError(f'vocabulary {name!r}: the concept lists name '
+                         f'{tuple(concepts)}, the definitions {classes}')
     return ClassVocabulary(
         name=name,
         classes=classes,
         definitions=tuple(definitions.values()),
-        prompt_names=tuple(renames.get(c, c) for c in classes))
+        prompt_names=tuple(renames.get(c, c) for c in classes),
+        concepts=tuple(concepts.values()) if concepts else ())
 
 
 VOCABULARIES = {
     'voc':
     _vocabulary(
-        'voc', VOC_DEFINITIONS,
+        'voc',
+        VOC_DEFINITIONS,
         dict(
             diningtable='dining table',
             pottedplant='potted plant',
-            tvmonitor='tv monitor')),
+            tvmonitor='tv monitor'),
+        concepts=VOC_CONCEPTS),
     'cityscapes':
-    _vocabulary('cityscapes', CITYSCAPES_DEFINITIONS, {}),
+    _vocabulary(
+        'cityscapes', CITYSCAPES_DEFINITIONS, {},
+        concepts=CITYSCAPES_CONCEPTS),
     'coco':
     _vocabulary('coco', COCO_DEFINITIONS, {
         'tv': 'television',
@@ -154,7 +197,10 @@ VOCABULARIES = {
             'glass': 'drinking glass',
         }),
     'camvid':
-    _vocabulary('camvid', CAMVID_DEFINITIONS, {'signsymbol': 'sign symbol'}),
+    _vocabulary(
+        'camvid',
+        CAMVID_DEFINITIONS, {'signsymbol': 'sign symbol'},
+        concepts=CAMVID_CONCEPTS),
 }
 
 #: accepted spellings, compared after lower-casing and dropping non-letters
@@ -175,7 +221,7 @@ _ALIASES = {
     'camvid11': 'camvid',
 }
 
-_CUSTOM_KEYS = ('name', 'classes', 'definitions', 'prompt_names')
+_CUSTOM_KEYS = ('name', 'classes', 'definitions', 'prompt_names', 'concepts')
 
 
 def get_vocabulary(
@@ -187,11 +233,11 @@ def get_vocabulary(
             :data:`VOCABULARIES` or an alias (case-insensitive, e.g.
             ``'pascal_voc'``, ``'ADE'``, ``'coco81'``); or a dict
             ``dict(name=..., classes=[...], definitions=[...],
-            prompt_names=[...])`` for a custom dataset, where only
-            ``classes`` is required (``name`` defaults to ``'custom'``,
-            ``prompt_names`` to ``classes``, each definition to
-            ``'The {prompt name} in the image.'``); or a vocabulary, returned
-            as is.
+            prompt_names=[...], concepts=[[...], ...])`` for a custom
+            dataset, where only ``classes`` is required (``name`` defaults
+            to ``'custom'``, ``prompt_names`` to ``classes``, each definition
+            to ``'The {prompt name} in the image.'``, each concept list to
+            the prompt name alone); or a vocabulary, returned as is.
 
     Returns:
         ClassVocabulary: The vocabulary.
@@ -228,7 +274,7 @@ def _custom_vocabulary(cfg: dict) -> ClassVocabulary:
     if not cfg.get('classes'):
         raise ValueError(f'vocabulary {name!r}: a custom vocabulary needs '
                          'a non-empty `classes` list')
-    for key in ('classes', 'definitions', 'prompt_names'):
+    for key in ('classes', 'definitions', 'prompt_names', 'concepts'):
         if isinstance(cfg.get(key), str):
             raise ValueError(f'vocabulary {name!r}: {key} must be a '
                              'sequence of strings, not a string')
@@ -242,7 +288,8 @@ def _custom_vocabulary(cfg: dict) -> ClassVocabulary:
         name=name,
         classes=classes,
         definitions=tuple(definitions),
-        prompt_names=prompt_names)
+        prompt_names=prompt_names,
+        concepts=tuple(cfg.get('concepts') or ()))
 
 
 def class_prompts(vocabulary: Union[str, dict, ClassVocabulary],
@@ -284,6 +331,37 @@ def class_prompts(vocabulary: Union[str, dict, ClassVocabulary],
             ]
         prompts.append(filled)
     return prompts
+
+
+def concept_prompts(
+        vocabulary: Union[str, dict, ClassVocabulary],
+        templates: Sequence[str] = PROMPT_TEMPLATES) -> List[List[List[str]]]:
+    """Prompts for every concept phrase of every class, one per template.
+
+    Args:
+        vocabulary (str | dict | ClassVocabulary): Anything
+            :func:`get_vocabulary` accepts.
+        templates (Sequence[str]): Templates with one ``{}`` each.
+
+    Returns:
+        list[list[list[str]]]: per class (label order), per concept phrase,
+        ``len(templates)`` prompts. A vocabulary without concept lists
+        gives one phrase per class, its prompt name, so the result then
+        equals ``[[p] for p in class_prompts(vocabulary, templates)]``.
+
+    Example:
+        >>> concept_prompts('camvid', ('a photo of a {}.', ))[8][:2]
+        [['a photo of a car.'], ['a photo of a van.']]
+    """
+    vocab = get_vocabulary(vocabulary)
+    if isinstance(templates, str):
+        templates = (templates, )
+    for template in templates:
+        if template.count('{}') != 1:
+            raise ValueError(f'prompt template {template!r} must contain '
+                             'exactly one "{}"')
+    return [[[t.format(phrase) for t in templates] for phrase in phrases]
+            for phrases in vocab.concepts]
 
 
 def caption_prompt(vocabulary: Union[str, dict, ClassVocabulary],

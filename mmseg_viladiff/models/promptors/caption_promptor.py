@@ -9,8 +9,11 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...text import (PROMPT_TEMPLATES, TextEmbeddingCache, build_text_encoder,
-                     class_prompts, get_vocabulary)
+                     class_prompts, concept_prompts, get_vocabulary)
 from ...utils.errors import ConfigError
+
+#: where class embeddings come from (see ``CaptionPromptor.class_text``)
+CLASS_TEXTS = ('prompts', 'concepts')
 
 
 @MODELS.register_module()
@@ -41,6 +44,14 @@ class CaptionPromptor(nn.Module):
             in memory for the run only.
         max_caption_tokens (int, optional): keep at most this many tokens
             per caption (the cache keeps them all).
+        class_text (str): 'prompts' (default: the class's prompt name in
+            every template) or 'concepts' (SemiVL-style concept lists of
+            the vocabulary: each phrase is embedded as the normalised mean
+            over the templates, and the class embedding is the normalised
+            mean of its phrases' embeddings). With 'concepts' the promptor
+            also keeps the buffers ``concept_embeddings`` (P, D) and
+            ``concept_class`` (P,) (the class of each phrase), for heads
+            that max-pool similarities over a class's phrases.
     """
 
     def __init__(self,
@@ -49,22 +60,55 @@ class CaptionPromptor(nn.Module):
                  use_definitions: bool = False,
                  templates: Optional[Sequence[str]] = None,
                  cache_dir: Optional[str] = 'work_dirs/text_cache',
-                 max_caption_tokens: Optional[int] = None) -> None:
+                 max_caption_tokens: Optional[int] = None,
+                 class_text: str = 'prompts') -> None:
         super().__init__()
+        if class_text not in CLASS_TEXTS:
+            raise ConfigError(f'CaptionPromptor.class_text must be one of '
+                              f'{CLASS_TEXTS}, got {class_text!r}')
+        if class_text == 'concepts' and use_definitions:
+            raise ConfigError(
+                "CaptionPromptor: class_text='concepts' embeds short concept "
+                'phrases; use_definitions=True (definitions appended to '
+                'the prompts) is for class_text=\'prompts\'')
+        self.class_text = class_text
         self.vocabulary = get_vocabulary(vocabulary)
         self.max_caption_tokens = max_caption_tokens
         encoder = build_text_encoder(text_encoder)
         self.cache = TextEmbeddingCache(encoder, cache_dir)
         self.embed_dim = encoder.embed_dim
+        templates = tuple(templates or PROMPT_TEMPLATES)
+        if class_text == 'concepts':
+            self._embed_concepts(templates)
+            return
         prompts = class_prompts(
             self.vocabulary,
-            templates=tuple(templates or PROMPT_TEMPLATES),
+            templates=templates,
             use_definitions=use_definitions)
-        embeddings = []
-        for per_class in prompts:
-            pooled = torch.stack([e.pooled for e in self.cache.get(per_class)])
-            embeddings.append(F.normalize(pooled.mean(0), dim=-1))
-        self.register_buffer('class_embeddings', torch.stack(embeddings))
+        self.register_buffer(
+            'class_embeddings',
+            torch.stack([self._mean_embedding(p) for p in prompts]))
+
+    def _mean_embedding(self, texts: List[str]) -> Tensor:
+        """L2-normalised mean of the pooled embeddings of ``texts`` (D,)."""
+        pooled = torch.stack([e.pooled for e in self.cache.get(texts)])
+        return F.normalize(pooled.mean(0), dim=-1)
+
+    def _embed_concepts(self, templates: Sequence[str]) -> None:
+        """Buffers ``concept_embeddings`` (P, D), ``concept_class`` (P,)
+        and ``class_embeddings`` (K, D) from the vocabulary's concepts."""
+        per_class = concept_prompts(self.vocabulary, templates)
+        # one encoder pass for every missing text, not one per phrase
+        self.cache.get([t for c in per_class for p in c for t in p])
+        concepts, owner, classes = [], [], []
+        for k, phrases in enumerate(per_class):
+            embs = [self._mean_embedding(p) for p in phrases]  # each (D,)
+            concepts.extend(embs)
+            owner.extend([k] * len(embs))
+            classes.append(F.normalize(torch.stack(embs).mean(0), dim=-1))
+        self.register_buffer('concept_embeddings', torch.stack(concepts))
+        self.register_buffer('concept_class', torch.tensor(owner))
+        self.register_buffer('class_embeddings', torch.stack(classes))
 
     @property
     def num_classes(self) -> int:
@@ -102,11 +146,17 @@ class CaptionPromptor(nn.Module):
                 ``max_caption_tokens``. None: class embeddings only.
 
         Returns:
-            dict[str, Tensor]: ``class_embeddings`` (K, D) and, with metas,
+            dict[str, Tensor]: ``class_embeddings`` (K, D), with
+            ``class_text='concepts'`` ``concept_embeddings`` (P, D) and
+            ``concept_class`` (P,) long, and, with metas,
             ``caption_tokens`` (B, L, D) (zero padded) and ``caption_mask``
             (B, L) bool, True on real tokens (an empty caption has none).
         """
         out = dict(class_embeddings=self.class_embeddings)
+        if self.class_text == 'concepts':
+            out.update(
+                concept_embeddings=self.concept_embeddings,
+                concept_class=self.concept_class)
         if batch_img_metas is None:
             return out
         parts = [
