@@ -111,8 +111,9 @@ def test_run_tables_follow_the_pages():
 
 def test_appended_options_shorten_what_the_reader_typed():
     """Appended --cfg-options override the command's own (docs/
-    custom_dataset.md's quick check sets 20 iterations) and a resumed run
-    goes on past the checkpoint it resumes from."""
+    custom_dataset.md's quick check sets 20 iterations), a resumed run
+    goes on past the checkpoint it resumes from, and the step-cost
+    benchmark times two rows for a few iterations."""
     train = load_tool('train')
     quick = ('python tools/train.py configs/x.py --cfg-options '
              'train_cfg.max_iters=20 train_cfg.val_interval=20')
@@ -128,6 +129,14 @@ def test_appended_options_shorten_what_the_reader_typed():
         doc_commands.appended_options(tokens))
     assert args.resume == 'auto'
     assert args.cfg_options['train_cfg.max_iters'] > doc_commands.ITERS
+    # the step-cost benchmark: two rows, a few iterations
+    import camvid_step_cost
+    tokens = 'python benchmarks/camvid_step_cost.py'.split()
+    args = camvid_step_cost.parse_args(
+        doc_commands.script_args(tokens) +
+        doc_commands.appended_options(tokens))
+    assert args.rows == ['supervised', 'meanteacher']
+    assert args.iters - args.skip == 2
 
 
 def test_setup_stamp_is_the_one_setup_env_writes():

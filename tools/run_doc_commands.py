@@ -214,6 +214,13 @@ def appended_options(tokens: list) -> list:
         # the row for ITERS iterations, validated once (no option makes its
         # validation and test smaller)
         return ['--iters', str(ITERS), '--val-interval', str(ITERS)]
+    if script == 'benchmarks/camvid_step_cost.py':
+        # two rows, RESUMED_ITERS iterations, the median of the last two
+        return [
+            '--rows', 'supervised', 'meanteacher', '--iters',
+            str(RESUMED_ITERS), '--skip',
+            str(RESUMED_ITERS - 2)
+        ]
     return []
 
 
