@@ -179,6 +179,10 @@ SKIPPED: Dict[tuple, str] = {
     'needs Pascal VOC + SBD with VLM captions, the ResNet-101-V1c and CLIP '
     'ViT-B/16 weights (downloaded on first use) and GPUs for 4 x (4 + 4) '
     '512x512 crops; tests/test_configs.py builds the config',
+    ('docs/benchmarks.md', 'python tools/vl_neck_stats.py benchmarks/work_dirs/'
+     'camvid_semi/meanteacher-vl-oracle_seed0/best_teacher_mIoU_iter_400.pth'):
+    'reads the checkpoint of a full meanteacher-vl-oracle row (30 min); '
+    'tests/test_tools/test_vl_neck_stats.py runs the tool on a saved one',
     ('docs/install.md', 'FORCE_CUDA=1 MAX_JOBS=8 bash tools/setup_env.sh'):
     'builds mmcv\'s CUDA ops: needs nvcc and a GPU (and would rebuild the '
     'shared environment)',
