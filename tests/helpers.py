@@ -134,3 +134,34 @@ def run_camvid_row(row: str, results_dir, work_dir, iters: int = 2,
                           capture_output=True,
                           text=True,
                           cwd=REPO_ROOT)
+
+
+def seg_samples(labels) -> list:
+    """SegDataSamples of label maps (B, H, W) long, image size = label
+    size."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    out = []
+    for label in labels:
+        shape = tuple(label.shape)
+        s = SegDataSample(
+            metainfo=dict(img_shape=shape, pad_shape=shape, ori_shape=shape))
+        s.gt_sem_seg = PixelData(data=label[None])
+        out.append(s)
+    return out
+
+
+def diffusion_head(**kwargs):
+    """A small EdgeAwareMixDiffusionHead (4 input channels, 2 classes,
+    T = 20, BN), ``kwargs`` on top."""
+    from mmseg_viladiff.models.decode_heads import EdgeAwareMixDiffusionHead
+    cfg = dict(
+        in_channels=4,
+        channels=16,
+        in_index=0,
+        num_classes=2,
+        norm_cfg=dict(type='BN'),
+        num_timesteps=20,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
+    cfg.update(kwargs)
+    return EdgeAwareMixDiffusionHead(**cfg)

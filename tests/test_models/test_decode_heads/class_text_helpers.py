@@ -1,8 +1,6 @@
 """Shared by the tests of the language-reading decode heads: a tiny local
 CLIP as text encoder, toy vocabularies, features and labelled samples."""
 import torch
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 
 #: channels and sizes of a 4-level toy pyramid (strides 4, 8, 16, 16)
 CHANNELS = [8, 16, 24, 32]
@@ -38,18 +36,6 @@ def pyramid(batch: int = 2, seed: int = 0):
         torch.randn(batch, c, *s, generator=g)
         for c, s in zip(CHANNELS, SIZES)
     ]
-
-
-def samples(labels: torch.Tensor) -> list:
-    """SegDataSamples of label maps (B, H, W) long."""
-    out = []
-    for label in labels:
-        shape = tuple(label.shape)
-        s = SegDataSample(
-            metainfo=dict(img_shape=shape, pad_shape=shape, ori_shape=shape))
-        s.gt_sem_seg = PixelData(data=label[None])
-        out.append(s)
-    return out
 
 
 def permuted_text(text: dict, perm: torch.Tensor) -> dict:

@@ -11,36 +11,15 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
+from helpers import diffusion_head, seg_samples
 
-from mmseg_viladiff.models.decode_heads import (EdgeAwareMixDiffusionHead,
-                                                edge_band)
+from mmseg_viladiff.models.decode_heads import edge_band
 
 
 def _head(**kwargs):
-    cfg = dict(
-        in_channels=2,
-        channels=16,
-        in_index=0,
-        num_classes=2,
-        norm_cfg=dict(type='BN'),
-        num_timesteps=20,
-        flip_source='prediction',
-        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
-    cfg.update(kwargs)
-    return EdgeAwareMixDiffusionHead(**cfg)
-
-
-def _samples(labels):
-    out = []
-    for label in labels:
-        shape = tuple(label.shape)
-        s = SegDataSample(
-            metainfo=dict(img_shape=shape, pad_shape=shape, ori_shape=shape))
-        s.gt_sem_seg = PixelData(data=label[None])
-        out.append(s)
-    return out
+    """The refiner of these tests: 2 input channels, 'prediction' flips."""
+    return diffusion_head(
+        **dict(dict(in_channels=2, flip_source='prediction'), **kwargs))
 
 
 def _scene(n, g, size=32, sigma=0.7):
@@ -158,7 +137,7 @@ def test_refinement_of_a_realistic_first_head_fixes_more_than_it_breaks():
         labels, image = _scene(8, g)
         with torch.no_grad():
             first = first_head(image)
-        loss = head.loss([image], first, _samples(labels), None)['loss_ce']
+        loss = head.loss([image], first, seg_samples(labels), None)['loss_ce']
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -3,38 +3,15 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import diffusion_head, seg_samples
 from mmengine.config import ConfigDict
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
-from mmseg_viladiff.models.decode_heads import (EdgeAwareMixDiffusionHead,
-                                                edge_band)
+from mmseg_viladiff.models.decode_heads import edge_band
 from mmseg_viladiff.utils.errors import ConfigError
 
 
-def _head(**kwargs):
-    cfg = dict(
-        in_channels=4,
-        channels=16,
-        in_index=0,
-        num_classes=2,
-        norm_cfg=dict(type='BN'),
-        num_timesteps=20,
-        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
-    cfg.update(kwargs)
-    return EdgeAwareMixDiffusionHead(**cfg)
-
-
-def _samples(labels):
-    out = []
-    for label in labels:
-        shape = tuple(label.shape)
-        s = SegDataSample(
-            metainfo=dict(img_shape=shape, pad_shape=shape, ori_shape=shape))
-        s.gt_sem_seg = PixelData(data=label[None])
-        out.append(s)
-    return out
+_head = diffusion_head
 
 
 def _squares(n, size=32, generator=None):
@@ -85,7 +62,7 @@ def test_loss_has_gradients_for_the_head():
     head = _head(flip_source='prediction').train()
     labels = _squares(2, 16)
     loss = head.loss([torch.rand(2, 4, 16, 16, requires_grad=True)],
-                     torch.randn(2, 2, 16, 16), _samples(labels), None)
+                     torch.randn(2, 2, 16, 16), seg_samples(labels), None)
     loss['loss_ce'].backward()
     for module in (head.mask_embed, head.fuse, head.time_mlp, head.conv_seg):
         grads = [p.grad for p in module.parameters()]
@@ -129,7 +106,7 @@ def test_cascade_with_deeplabv3plus_trains_and_predicts():
     model = MODELS.build(copy.deepcopy(model_cfg))
     x = torch.rand(2, 3, 64, 64)
     labels = torch.randint(0, 3, (2, 64, 64))
-    losses = model.loss(x, _samples(labels))
+    losses = model.loss(x, seg_samples(labels))
     assert {'decode_0.loss_ce', 'decode_1.loss_ce'} <= set(losses)
     losses['decode_1.loss_ce'].backward()
     head = model.decode_head[1]
@@ -141,7 +118,7 @@ def test_cascade_with_deeplabv3plus_trains_and_predicts():
     assert head.temperature.item() != 1.0
     model.eval()
     with torch.no_grad():
-        out = model.predict(x, _samples(labels))
+        out = model.predict(x, seg_samples(labels))
         feats = model.extract_feat(x)
         first = model.decode_head[0].forward(feats)
         raw = head.refine(first, head._features(feats))
@@ -161,7 +138,7 @@ def test_cascade_with_deeplabv3plus_trains_and_predicts():
     cfg['type'] = 'CascadeEncoderDecoder'
     plain = MODELS.build(cfg)
     with pytest.raises(ConfigError, match='RefineCascadeEncoderDecoder'):
-        plain.loss(x, _samples(labels))
+        plain.loss(x, seg_samples(labels))
 
 
 @pytest.mark.parametrize('kwargs', [
@@ -197,11 +174,11 @@ def test_alone_in_encoder_decoder_trains_and_predicts():
             test_cfg=ConfigDict(mode='whole')))
     x = torch.rand(2, 3, 64, 64)
     labels = torch.randint(0, 3, (2, 64, 64))
-    losses = model.loss(x, _samples(labels))
+    losses = model.loss(x, seg_samples(labels))
     losses['decode.loss_ce'].backward()
     model.eval()
     with torch.no_grad():
-        out = model.predict(x, _samples(labels))
+        out = model.predict(x, seg_samples(labels))
         tensor = model(x, mode='tensor')
     assert out[0].pred_sem_seg.shape == (64, 64)
     assert tensor.shape == (2, 3, 16, 16)
@@ -217,7 +194,7 @@ def test_alone_learns_to_segment_noisy_squares():
     for _ in range(120):
         labels = _squares(8, generator=g)
         feats, _ = _toy_batch(labels, g)
-        loss = head.loss(feats, _samples(labels), None)['loss_ce']
+        loss = head.loss(feats, seg_samples(labels), None)['loss_ce']
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -244,7 +221,7 @@ def test_edge_band_pixel_weights_weight_the_loss():
     band = edge_band(labels, 1)
     assert torch.equal(weights, 1 + 3.0 * band.float())
     assert weights.max() == 4 and weights.min() == 1
-    weighted = head.loss_by_feat(logits, _samples(labels))['loss_ce']
+    weighted = head.loss_by_feat(logits, seg_samples(labels))['loss_ce']
     per_pixel = F.cross_entropy(
         logits, labels, ignore_index=255, reduction='none')
     assert torch.allclose(weighted, (per_pixel * weights).mean(), atol=1e-5)

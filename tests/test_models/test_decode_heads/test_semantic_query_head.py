@@ -3,9 +3,8 @@ gradients (text projection yes, frozen encoder never), losses, shapes,
 errors."""
 import pytest
 import torch
-from class_text_helpers import (pyramid, permuted_text, promptor_cfg, samples,
-                                toy_vocabulary)
-from helpers import save_tiny_clip
+from class_text_helpers import (pyramid, permuted_text, promptor_cfg, toy_vocabulary)
+from helpers import save_tiny_clip, seg_samples
 from mmseg.registry import MODELS
 
 from mmseg_viladiff.utils import ConfigError
@@ -88,7 +87,7 @@ def test_losses_and_gradients_reach_text_projection_never_the_encoder(clip):
     labels[0, :32] = 1
     labels[1, :, :10] = 3
     labels[1, :, 10:20] = 255
-    batch = samples(labels)
+    batch = seg_samples(labels)
     assert head.class_presence(batch).tolist() == [[1, 1, 0, 0], [1, 0, 0, 1]]
     losses = head.loss(pyramid(), batch, dict())
     assert set(losses) == {
@@ -119,7 +118,7 @@ def test_relevance_loss_is_the_bce_of_presence(clip):
     head = make_head(clip, 3, relevance_weight=1.0, align_weight=0.0)
     labels = torch.zeros(1, 8, 8, dtype=torch.long)
     labels[0, :2] = 2
-    batch = samples(labels)
+    batch = seg_samples(labels)
     out = head.decode(pyramid(batch=1))
     z = out['relevance_logits'][0]
     expected = -(torch.nn.functional.logsigmoid(z[[0, 2]]).sum() +

@@ -2,9 +2,8 @@
 gradients (text projection yes, frozen encoder never), shapes, errors."""
 import pytest
 import torch
-from class_text_helpers import (pyramid, permuted_text, promptor_cfg, samples,
-                                toy_vocabulary)
-from helpers import save_tiny_clip
+from class_text_helpers import (pyramid, permuted_text, promptor_cfg, toy_vocabulary)
+from helpers import save_tiny_clip, seg_samples
 from mmseg.registry import MODELS
 
 from mmseg_viladiff.models.decode_heads import (concept_index,
@@ -97,7 +96,7 @@ def test_max_pooled_similarity_is_the_best_phrase(clip):
 def test_gradients_reach_text_projection_never_the_encoder(clip):
     head = make_head(clip, 4, 'max').train()
     labels = torch.randint(0, 4, (2, 64, 64))
-    losses = head.loss(pyramid(), samples(labels), dict())
+    losses = head.loss(pyramid(), seg_samples(labels), dict())
     assert torch.isfinite(losses['loss_ce'])
     losses['loss_ce'].backward()
     for name in ('text_proj.0.weight', 'pixel_proj.weight', 'logit_scale',
