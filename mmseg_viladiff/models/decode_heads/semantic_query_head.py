@@ -13,6 +13,7 @@ from torch import Tensor
 from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
 from .class_text import build_class_promptor
+from .multi_level import multi_level_args
 from .semantic_query_blocks import (PixelFPN, PixelQueryAttention,
                                     QueryDecoderLayer, mlp)
 
@@ -120,21 +121,11 @@ class SemanticQueryHead(BaseDecodeHead):
                  init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         name = type(self).__name__
-        if isinstance(in_index, int) or isinstance(in_channels, int):
-            raise ConfigError(f'{name}.in_index and in_channels must be '
-                              f'lists (shallow first), got {in_index!r} and '
-                              f'{in_channels!r}')
-        if kwargs.pop('input_transform', 'multiple_select') != \
-                'multiple_select':
-            raise ConfigError(f"{name}.input_transform is always "
-                              "'multiple_select'; leave it unset")
         super().__init__(
-            in_channels=list(in_channels),
             channels=channels,
-            in_index=list(in_index),
-            input_transform='multiple_select',
             init_cfg=init_cfg,
-            **kwargs)
+            **multi_level_args(name, in_channels, in_index, 'shallow first',
+                               kwargs))
         del self.conv_seg  # logits come from query-pixel products
         if channels % num_heads:
             raise ConfigError(f'{name}.num_heads ({num_heads}) must divide '

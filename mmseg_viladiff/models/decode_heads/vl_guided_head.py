@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ...utils.errors import ConfigError
 from .class_text import build_class_promptor, concept_index, max_over_concepts
+from .multi_level import multi_level_args
 from .vl_guided_blocks import GNASPP, ClassAttention, ConvReasoning, SkipUp
 
 #: per-class spatial reasoning: SemiVL's GroupNorm ASPP or a conv stack
@@ -111,21 +112,11 @@ class VLGuidedHead(BaseDecodeHead):
                  init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         name = type(self).__name__
-        if isinstance(in_index, int) or isinstance(in_channels, int):
-            raise ConfigError(f'{name}.in_index and in_channels must be '
-                              f'lists (similarity level last), got '
-                              f'{in_index!r} and {in_channels!r}')
-        if kwargs.pop('input_transform', 'multiple_select') != \
-                'multiple_select':
-            raise ConfigError(f"{name}.input_transform is always "
-                              "'multiple_select'; leave it unset")
         super().__init__(
-            in_channels=list(in_channels),
             channels=channels,
-            in_index=list(in_index),
-            input_transform='multiple_select',
             init_cfg=init_cfg,
-            **kwargs)
+            **multi_level_args(name, in_channels, in_index, 'similarity level last',
+                               kwargs))
         del self.conv_seg  # one logit map per class comes from self.cls
         num_skips = len(self.in_index) - 1
         for key, value in (('skip_channels', skip_channels), ('up_channels',
