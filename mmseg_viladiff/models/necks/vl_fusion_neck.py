@@ -24,8 +24,13 @@ ALIGN_RESOLUTIONS = ('level', 'label')
 
 
 class CaptionCrossAttention(nn.Module):
-    """Pixels attend to caption tokens; gated residual (gate starts at 0, so
-    a fresh neck passes features through unchanged).
+    """Pixels attend to caption tokens; gated residual. A fresh block passes
+    features through unchanged because its output projection starts at
+    zero; the gate starts open (tanh(1) = 0.76), so that projection gets a
+    gradient from the first step. (With the gate at zero instead, neither
+    the projection nor, in practice, the gate learn: on the CamVid oracle
+    row the gates reached 0.0005 and 0.004 in 400 iterations and captions
+    changed no prediction; ``tools/vl_neck_stats.py``.)
 
     Args:
         channels (int): C of the feature map.
@@ -46,7 +51,9 @@ class CaptionCrossAttention(nn.Module):
             vdim=text_dim,
             batch_first=True)
         self.out = nn.Linear(embed_dims, channels)
-        self.gate = nn.Parameter(torch.zeros(1))
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        self.gate = nn.Parameter(torch.ones(1))
 
     def forward(self, x: Tensor, tokens: Tensor, mask: Tensor) -> Tensor:
         """x (B, C, H, W), tokens (B, L, D), mask (B, L) bool (True: real

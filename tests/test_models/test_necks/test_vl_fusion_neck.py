@@ -40,9 +40,10 @@ def text(b=2, length=6, valid=(6, 3)):
 
 
 def open_gates(neck):
-    """A trained neck has non-zero gates and feedback; fresh ones are 0."""
+    """A trained neck has non-zero caption outputs, feedback and adapter
+    outputs; fresh ones are 0."""
     for attn in neck.caption_attn.values():
-        attn.gate.data.fill_(1.0)
+        torch.nn.init.normal_(attn.out.weight)
     for path in neck.class_path.values():
         torch.nn.init.normal_(path.feedback.weight)
     for adapter in neck.vision_path.values():
@@ -243,3 +244,25 @@ def test_bad_align_resolution():
     assert make_neck().align_resolution == 'level'  # old configs unchanged
     with pytest.raises(ConfigError, match='align_resolution'):
         make_neck(align_resolution='input')
+
+
+def test_fresh_caption_path_is_the_identity_and_learns_at_once():
+    """Identity at initialisation (zero output projection), yet the
+    projection gets a gradient from the first step (open gate): with a
+    closed gate it would get none."""
+    from mmseg_viladiff.models.necks.vl_fusion_neck import \
+        CaptionCrossAttention
+    torch.manual_seed(0)
+    attn = CaptionCrossAttention(8, D, 16, 2)
+    x = torch.randn(2, 8, 4, 4)
+    t = text(b=2)
+    y = attn(x, t['caption_tokens'], t['caption_mask'])
+    assert torch.equal(y, x)
+    (y * torch.randn_like(y)).sum().backward()
+    assert attn.out.weight.grad.abs().sum() > 0
+    attn.zero_grad()
+    with torch.no_grad():
+        attn.gate.zero_()
+    y = attn(x, t['caption_tokens'], t['caption_mask'])
+    (y * torch.randn_like(y)).sum().backward()
+    assert attn.out.weight.grad.abs().sum() == 0
