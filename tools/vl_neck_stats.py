@@ -6,7 +6,8 @@ vision adapters' output convolution start at zero. If they are still near
 zero after training, the neck cannot be using the text, whatever the
 captions say. This prints, for the student and the teacher, the
 ``tanh(gate)`` of each caption level and the largest absolute weight of
-each class feedback and vision adapter output.
+each caption output projection, class feedback and vision adapter
+output.
 
     python tools/vl_neck_stats.py CHECKPOINT
 """
@@ -20,6 +21,8 @@ import torch
 #: (parameter name pattern, what it is, how it is summarised)
 PARTS = (
     (r'caption_attn\.(\d+)\.gate$', 'caption gate tanh(g)', 'tanh'),
+    (r'caption_attn\.(\d+)\.out\.weight$', 'caption output, max abs weight',
+     'absmax'),
     (r'class_path\.(\d+)\.feedback\.weight$', 'class feedback, max abs weight',
      'absmax'),
     (r'vision_path\.(\d+)\.out\.weight$', 'vision adapter output, max abs weight',

@@ -1,4 +1,5 @@
 """tools/vl_neck_stats.py: how far a checkpoint's VLFusionNeck moved."""
+import pytest
 import torch
 from tools_loader import load_tool
 
@@ -12,13 +13,16 @@ def _state():
         'student.neck.class_path.3.feedback.weight': torch.tensor(
             [[-2.0, 1.0]]),
         'student.neck.vision_path.3.out.weight': torch.zeros(2, 2),
+        'student.neck.caption_attn.2.out.weight': torch.tensor([[0.3, -0.4]]),
         'student.backbone.conv.weight': torch.ones(3),  # not the neck
     }
 
 
 def test_stats_of_each_neck_part():
     rows = {(m, p, lvl): v for m, p, lvl, v in stats.neck_stats(_state())}
-    assert len(rows) == 4
+    assert len(rows) == 5
+    assert rows['student', 'caption output, max abs weight', 2] == \
+        pytest.approx(0.4)
     assert abs(rows['student', 'caption gate tanh(g)', 2] -
                torch.tanh(torch.tensor(0.5)).item()) < 1e-6
     assert abs(rows['teacher', 'caption gate tanh(g)', 2] -
