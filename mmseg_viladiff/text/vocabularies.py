@@ -292,6 +292,18 @@ def _custom_vocabulary(cfg: dict) -> ClassVocabulary:
         concepts=tuple(cfg.get('concepts') or ()))
 
 
+def _checked_templates(templates) -> tuple:
+    """Prompt templates as a tuple (one string is one template), each with
+    exactly one ``{}``."""
+    if isinstance(templates, str):
+        templates = (templates, )
+    for template in templates:
+        if template.count('{}') != 1:
+            raise ValueError(f'prompt template {template!r} must contain '
+                             'exactly one "{}"')
+    return tuple(templates)
+
+
 def class_prompts(vocabulary: Union[str, dict, ClassVocabulary],
                   templates: Sequence[str] = PROMPT_TEMPLATES,
                   use_definitions: bool = False) -> List[List[str]]:
@@ -315,12 +327,7 @@ def class_prompts(vocabulary: Union[str, dict, ClassVocabulary],
         prompts each, in label order.
     """
     vocab = get_vocabulary(vocabulary)
-    if isinstance(templates, str):
-        templates = (templates, )
-    for template in templates:
-        if template.count('{}') != 1:
-            raise ValueError(f'prompt template {template!r} must contain '
-                             'exactly one "{}"')
+    templates = _checked_templates(templates)
     prompts = []
     for name, definition in zip(vocab.prompt_names, vocab.definitions):
         filled = [t.format(name) for t in templates]
@@ -354,12 +361,7 @@ def concept_prompts(
         [['a photo of a car.'], ['a photo of a van.']]
     """
     vocab = get_vocabulary(vocabulary)
-    if isinstance(templates, str):
-        templates = (templates, )
-    for template in templates:
-        if template.count('{}') != 1:
-            raise ValueError(f'prompt template {template!r} must contain '
-                             'exactly one "{}"')
+    templates = _checked_templates(templates)
     return [[[t.format(phrase) for t in templates] for phrase in phrases]
             for phrases in vocab.concepts]
 
