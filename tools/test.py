@@ -13,7 +13,8 @@ from mmengine.runner import Runner
 
 from mmseg_viladiff.utils import (ConfigError, DataError, adapt_cfg_to_device,
                                   check_data_paths, exit_on_input_error,
-                                  init_cpu_distributed, load_tool_config)
+                                  close_distributed, init_cpu_distributed,
+                                  load_tool_config)
 
 
 def parse_args(argv=None):
@@ -101,6 +102,7 @@ def main(argv=None):
     check_data_paths(cfg, ['test_dataloader'])
     init_cpu_distributed(args.launcher)
     Runner.from_cfg(cfg).test()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -18,7 +18,8 @@ from mmengine.runner import Runner
 from mmseg_viladiff.utils import (ConfigError, adapt_cfg_to_device,
                                   check_data_paths, check_semi_dataloader,
                                   ensure_checkpoint_hooks, exit_on_input_error,
-                                  init_cpu_distributed, load_tool_config)
+                                  close_distributed, init_cpu_distributed,
+                                  load_tool_config)
 
 
 def parse_args(argv=None):
@@ -89,6 +90,7 @@ def main(argv=None):
     check_data_paths(cfg, loaders)
     init_cpu_distributed(args.launcher)
     Runner.from_cfg(cfg).train()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -64,3 +64,16 @@ def init_cpu_distributed(launcher: str) -> None:
         backend='gloo',
         rank=int(os.environ['RANK']),
         world_size=int(os.environ['WORLD_SIZE']))
+
+
+def close_distributed() -> None:
+    """Tear down the process group after a run, on every rank together.
+
+    Exiting with a live gloo group lets its threads die with the interpreter,
+    which can abort a rank ("terminate called without an active exception")
+    after the work is done and saved; a barrier then an explicit destroy
+    ends the run cleanly.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

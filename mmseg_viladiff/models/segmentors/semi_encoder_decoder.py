@@ -19,9 +19,9 @@ from ...utils.errors import ConfigError
 from ..necks import INFER_MODES
 from ..utils import (MIX_CAPTION_MODES, REFINED_CONFIDENCE_MODES,
                      cascade_logits, class_weights_off, confidence_histogram,
-                     cutmix, feature_dropout, frozen_bn_stats, mix_captions,
-                     select_refined, sigmoid_rampup, source_map,
-                     update_class_thresholds)
+                     cutmix, feature_dropout, frozen_bn_stats,
+                     load_plain_into_first_head, mix_captions, select_refined,
+                     sigmoid_rampup, source_map, update_class_thresholds)
 from ..utils.feature_distill import FeatureDistiller
 from .vl_encoder_decoder import VLSegmentorMixin
 
@@ -351,22 +351,21 @@ class SemiEncoderDecoder(BaseSegmentor):
         """Load a plain (non-semi) segmentor checkpoint into both models.
 
         A checkpoint with one decode head loads into the first head of a
-        cascade (``decode_head.x`` -> ``decode_head.0.x``): e.g. a supervised
-        burn-in model under a diffusion-refining cascade, whose refining
-        head then starts fresh."""
+        cascade student (``decode_head.x`` -> ``decode_head.0.x``): e.g. a
+        supervised burn-in model under a diffusion-refining cascade, whose
+        refining head then starts fresh."""
         own = [k for k in state_dict if k.startswith(prefix)]
         if not own or any(k[len(prefix):].startswith(('student.', 'teacher.'))
                           for k in own):
             return
-        cascade = isinstance(self.student.decode_head, nn.ModuleList)
         for key in own:
             value = state_dict.pop(key)
             rest = key[len(prefix):]
-            if cascade and rest.startswith('decode_head.') and \
-                    not rest.split('.')[1].isdigit():
-                rest = 'decode_head.0.' + rest[len('decode_head.'):]
             state_dict[f'{prefix}student.{rest}'] = value
             state_dict[f'{prefix}teacher.{rest}'] = value.clone()
+        if isinstance(self.student.decode_head, nn.ModuleList):
+            for model in ('student.', 'teacher.'):
+                load_plain_into_first_head(state_dict, prefix + model)
 
     # ------------------------------------------------------------------
     # pseudo labels

@@ -1,6 +1,7 @@
 from .bn_stats import frozen_bn_stats
 from .caption_mixing import MIX_CAPTION_MODES, mix_captions, source_map
-from .cascade import cascade_logits, head_logits, link_cascade_heads
+from .cascade import (cascade_logits, head_logits, link_cascade_heads,
+                      load_plain_into_first_head)
 from .class_weight_off import class_weights_off
 from .class_thresholds import (confidence_histogram, histogram_quantile,
                                update_class_thresholds)
@@ -12,7 +13,8 @@ from .ramps import sigmoid_rampup
 from .refined_pseudo_labels import REFINED_CONFIDENCE_MODES, select_refined
 
 __all__ = [
-    'frozen_bn_stats', 'head_logits', 'cascade_logits', 'link_cascade_heads', 'class_weights_off', 'confidence_histogram',
+    'frozen_bn_stats', 'head_logits', 'cascade_logits', 'link_cascade_heads',
+    'load_plain_into_first_head', 'class_weights_off', 'confidence_histogram',
     'histogram_quantile', 'update_class_thresholds', 'cutmix',
     'random_box_masks', 'EdgeBandPixelWeights', 'FeatureDistiller',
     'feature_dropout', 'sigmoid_rampup', 'MIX_CAPTION_MODES', 'mix_captions',

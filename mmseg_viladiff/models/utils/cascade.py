@@ -47,3 +47,16 @@ def link_cascade_heads(heads: nn.ModuleList) -> None:
     for prev, head in zip(heads[:-1], heads[1:]):
         if hasattr(head, 'attach_decoder'):
             head.attach_decoder(prev)
+
+
+def load_plain_into_first_head(state_dict: dict, prefix: str) -> None:
+    """Rename, in place, a plain segmentor's ``{prefix}decode_head.x``
+    (one decode head) to a cascade's ``{prefix}decode_head.0.x``, so that
+    the checkpoint loads into the cascade's first head and the refining
+    heads keep their own weights; a cascade's own keys are left as they
+    are."""
+    head = f'{prefix}decode_head.'
+    for key in [k for k in state_dict if k.startswith(head)]:
+        rest = key[len(head):]
+        if not rest.split('.')[0].isdigit():
+            state_dict[f'{head}0.{rest}'] = state_dict.pop(key)

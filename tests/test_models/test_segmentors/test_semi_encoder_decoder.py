@@ -508,3 +508,28 @@ def test_unsup_loss_class_weights_only_when_asked(unsup_class_weight):
     assert seen == [weight, weight if unsup_class_weight else None]
     assert model.student.decode_head.loss_decode.class_weight.tolist() == \
         weight
+
+
+def test_plain_checkpoint_loads_into_a_bare_cascade():
+    """The refiner's supervised phase: a plain checkpoint (one decode head)
+    loads into the first head of a RefineCascadeEncoderDecoder outside the
+    mean teacher; the refining head keeps its own weights."""
+    bare = dict(_cascade_segmentor(), type='RefineCascadeEncoderDecoder')
+    plain = MODELS.build(_segmentor())
+    cascade = MODELS.build(bare)
+    fresh = {k: v.clone() for k, v in cascade.state_dict().items()}
+    missing, unexpected = cascade.load_state_dict(
+        plain.state_dict(), strict=False)
+    assert not unexpected
+    assert missing and all(k.startswith('decode_head.1.') for k in missing)
+    for name, value in plain.state_dict().items():
+        own = name.replace('decode_head.', 'decode_head.0.', 1)
+        assert torch.equal(cascade.state_dict()[own], value)
+    for name, value in cascade.state_dict().items():
+        if name.startswith('decode_head.1.'):
+            assert torch.equal(value, fresh[name])
+    # its own checkpoint still loads key for key
+    again = MODELS.build(bare)
+    again.load_state_dict(cascade.state_dict())
+    for name, value in cascade.state_dict().items():
+        assert torch.equal(again.state_dict()[name], value)
