@@ -27,10 +27,11 @@ class Row(NamedTuple):
             top of ``config``, for ablations of one setting.
         iters (int, optional): the row's training iterations when ``run``
             is given no ``--iters`` (default :data:`DEFAULT_ITERS`).
-        init_from (str, optional): ``'supervised'``: the run starts from
-            the best checkpoint of the ``supervised`` row of the same seed
-            (``load_from``; a supervised burn-in as in Unbiased Teacher,
-            Liu et al., ICLR 2021), which must have been run first.
+        init_from (str, optional): a row: the run starts from the best
+            checkpoint of that row's run of the same seed (``load_from``),
+            which must have been run first; ``'supervised'`` is a supervised
+            burn-in as in Unbiased Teacher (Liu et al., ICLR 2021), a
+            ``supervised-<head>`` row the new head's supervised phase.
         captioner (str): where the captions come from: 'template' (the
             ``supervised`` row's predictions, one file per seed) or
             'oracle' / 'oracle-regions' (ground-truth label maps: a
@@ -69,16 +70,38 @@ MEANTEACHER_VL = 'configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8.py'
 VL_BURN_IN = {
     'optim_wrapper.paramwise_cfg.custom_keys.neck': dict(lr_mult=10.0)
 }
-#: rows with a diffusion-refining head on the burn-in protocol: the head
-#: is not in the supervised checkpoint, so for its first quarter of the
-#: semi-supervised iterations it learns on labeled crops while pseudo labels
-#: come from the first head (semi_train_cfg.refine_start_iter). Measured
-#: (meanteacher-diffrefine seed 0, 2026-12-04, stopped at 200 iterations):
-#: too short, the cascade's refined output that val and test read is far
-#: below the first head's (teacher val 12.5 at 100, 39.0 at 200; student
-#: 35.9, 41.7; the supervised start: 55.1): the refiner needs its own
-#: supervised phase first
-REFINE_BURN_IN = {'model.semi_train_cfg.refine_start_iter': 100}
+#: a head the supervised checkpoint lacks (a diffusion refiner, a
+#: text-guided decoder) gets its own supervised phase before the mean
+#: teacher: HEAD_PHASE_ITERS iterations on the 45 labels from the
+#: ``supervised`` row's model, at the config's learning rates, with the
+#: loaded parts frozen (lr_mult 0: the backbone, the auxiliary head and a
+#: cascade's first head), so the phase trains the new head and nothing the
+#: mean teacher row starts from gets extra supervised iterations.
+#: Measured without it (meanteacher-diffrefine seed 0, 2026-12-04, refiner
+#: fresh at the burn-in and trained on labeled crops for the first 100 semi
+#: iterations, stopped at 200): the cascade's refined output that val and
+#: test read fell far below the first head's (teacher val 12.5 at 100, 39.0
+#: at 200; the supervised start: 55.1).
+HEAD_PHASE_ITERS = 500
+FROZEN = {
+    'backbone': dict(lr_mult=0.0),
+    'auxiliary_head': dict(lr_mult=0.0)
+}
+
+
+def head_phase_row(label: str, config: str, frozen: dict = FROZEN) -> Row:
+    """The supervised phase of a new head (see :data:`HEAD_PHASE_ITERS`):
+    ``config`` (a supervised config) from the ``supervised`` row's model,
+    parameters matching a key of ``frozen`` not trained."""
+    return Row(
+        config,
+        False,
+        False,
+        label, {'optim_wrapper.paramwise_cfg.custom_keys': frozen},
+        iters=HEAD_PHASE_ITERS,
+        init_from='supervised')
+
+
 #: the row label of every row whose captions read labels
 ORACLE_LABEL = 'oracle captions (diagnostic, reads labels)'
 
@@ -86,11 +109,12 @@ ORACLE_LABEL = 'oracle captions (diagnostic, reads labels)'
 def burn_in_row(label: str,
                 options: Optional[dict] = None,
                 config: str = MEANTEACHER,
-                captioner: Optional[str] = None) -> Row:
+                captioner: Optional[str] = None,
+                init_from: str = 'supervised') -> Row:
     """A semi-supervised row on the supervised burn-in protocol:
     :data:`SEMI_ITERS` iterations of ``config`` (default: the mean teacher;
-    a method on top of it, e.g. ``unimatch_*``, ``cid_*``) from the
-    ``supervised`` row's model at :data:`BURN_IN_LR`, with ``options``
+    a method on top of it, e.g. ``unimatch_*``, ``cid_*``) from the model of
+    row ``init_from`` at :data:`BURN_IN_LR`, with ``options``
     (``--cfg-options`` keys) on top and captions of ``captioner`` (None:
     no captions)."""
     return Row(
@@ -102,7 +126,7 @@ def burn_in_row(label: str,
             **(options or {})
         },
         iters=SEMI_ITERS,
-        init_from='supervised',
+        init_from=init_from,
         captioner=captioner or 'template')
 
 
@@ -179,26 +203,49 @@ ROWS: Dict[str, Row] = {
         VL_BURN_IN,
         config=MEANTEACHER_VL,
         captioner='oracle-regions'),
-    # diffusion refinement on the same protocol: the refining head starts
-    # fresh (the supervised checkpoint loads into the cascade's first head)
-    # and teaches nothing before REFINE_START_ITER
+    # diffusion refinement on the same protocol, after the refiner's
+    # supervised phase (the supervised model frozen, the refiner trained)
+    'supervised-diffrefine':
+    head_phase_row(
+        'supervised + diffusion refiner (refiner phase, the rest frozen)',
+        'configs/viladiff/diffrefine-sup_effnetl0_camvid_1-8.py',
+        {
+            **FROZEN, 'decode_head.0': dict(lr_mult=0.0)
+        }),
     'meanteacher-diffrefine':
     burn_in_row(
         'mean teacher + diffusion refinement',
-        REFINE_BURN_IN,
-        config='configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py'
-    ),
+        config='configs/viladiff/meanteacher-diffrefine_effnetl0_camvid_1-8.py',
+        init_from='supervised-diffrefine'),
     'meanteacher-vl':
     Row('configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8.py', True, True,
         'mean teacher + VL path'),
     'viladiff':
     burn_in_row(
-        'ViLaDiff (full)', {
-            **VL_BURN_IN,
-            **REFINE_BURN_IN
-        },
+        'ViLaDiff (full)',
+        VL_BURN_IN,
         config='configs/viladiff/deeplabv3p_effnetl0_camvid_1-8.py',
-        captioner='template'),
+        captioner='template',
+        init_from='supervised-diffrefine'),
+    # the text-guided decoders (issue 16) in place of DeepLabV3+'s head:
+    # each head's supervised phase (backbone frozen), then the mean teacher
+    'supervised-semivl':
+    head_phase_row('supervised, SemiVL head (head phase, backbone frozen)',
+                   'configs/viladiff/semivl-sup_effnetl0_camvid_1-8.py'),
+    'semivl':
+    burn_in_row(
+        'mean teacher, SemiVL head',
+        config='configs/viladiff/semivl_effnetl0_camvid_1-8.py',
+        init_from='supervised-semivl'),
+    'supervised-hiervl':
+    head_phase_row(
+        'supervised, HierVL-style head (head phase, backbone frozen)',
+        'configs/viladiff/hiervl-sup_effnetl0_camvid_1-8.py'),
+    'hiervl':
+    burn_in_row(
+        'mean teacher, HierVL-style head',
+        config='configs/viladiff/hiervl_effnetl0_camvid_1-8.py',
+        init_from='supervised-hiervl'),
     'fully-supervised':
     Row('configs/baselines/deeplabv3p_effnetl0_camvid_full.py', False, False,
         'fully supervised (367 labels)'),

@@ -65,8 +65,8 @@ def read_caption_checkpoint(caption_file: str) -> Optional[str]:
     return source and source[1]
 
 
-def supervised_model(results_dir: str, seed: int, use: str):
-    """(best checkpoint, config dump) of the ``supervised`` row of ``seed``.
+def row_model(results_dir: str, row: str, seed: int, use: str):
+    """(best checkpoint, config dump) of ``row``'s run of ``seed``.
 
     Args:
         use (str): what needs it, for the error message.
@@ -74,20 +74,19 @@ def supervised_model(results_dir: str, seed: int, use: str):
     Raises:
         BenchmarkError: the row has not been run, or its files are gone.
     """
-    sup_path = result_path(results_dir, 'supervised', seed)
-    rerun = ('`python benchmarks/camvid_semi.py run supervised --seed '
-             f'{seed}`')
-    if not osp.isfile(sup_path):
+    path = result_path(results_dir, row, seed)
+    rerun = f'`python benchmarks/camvid_semi.py run {row} --seed {seed}`'
+    if not osp.isfile(path):
         raise BenchmarkError(
-            f'{use} come from the supervised model of the same seed, but '
-            f'{sup_path} does not exist: run {rerun} first')
-    with open(sup_path) as f:
-        sup = json.load(f)
-    ckpt, seg_config = sup['best_checkpoint'], sup['config_dump']
-    for path in (ckpt, seg_config):
-        if not osp.isfile(path):
+            f'{use} come from the {row} model of the same seed, but '
+            f'{path} does not exist: run {rerun} first')
+    with open(path) as f:
+        result = json.load(f)
+    ckpt, seg_config = result['best_checkpoint'], result['config_dump']
+    for file in (ckpt, seg_config):
+        if not osp.isfile(file):
             raise BenchmarkError(
-                f'{path} (from {sup_path}) is gone: re-run {rerun}')
+                f'{file} (from {path}) is gone: re-run {rerun}')
     return ckpt, seg_config
 
 
@@ -106,7 +105,7 @@ def ensure_captions(seed: int, caption_file: str, results_dir: str,
     Raises:
         BenchmarkError: the supervised row of this seed has not been run.
     """
-    ckpt, seg_config = supervised_model(results_dir, seed, 'captions')
+    ckpt, seg_config = row_model(results_dir, 'supervised', seed, 'captions')
     info = dict(file=caption_file, checkpoint=ckpt, config=seg_config)
     written_from = read_caption_checkpoint(caption_file)
     if written_from is not None and (force or written_from != ckpt):
@@ -209,9 +208,9 @@ def run(args) -> dict:
     start = time.perf_counter()
     commit = git_commit()  # the code the run starts with
     init = None
-    if row.init_from == 'supervised':  # burn-in: start from that model
-        init = supervised_model(args.results_dir, args.seed,
-                                'initial weights')[0]
+    if row.init_from:  # burn-in: start from that row's model
+        init = row_model(args.results_dir, row.init_from, args.seed,
+                         'initial weights')[0]
     captions = row_captions(row, args)
     cfg = build_run_config(row, args.seed, args.iters, work_dir, val_interval,
                            captions and captions['file'], args.num_workers)

@@ -5,17 +5,12 @@
 # skips from the stride-8 and stride-4 levels. Data, schedule, auxiliary
 # head and semi-supervised settings are the mean teacher's.
 _base_ = [
-    './meanteacher_effnetl0_camvid_1-8.py', '../_base_/semivl.py',
-    '../_base_/models/class_text.py'
+    './meanteacher_effnetl0_camvid_1-8.py',
+    '../_base_/models/vl_heads_effnetl0_camvid.py'
 ]
-head = _base_.model.segmentor.decode_head
 model = dict(
     segmentor=dict(
         decode_head=dict(
-            _base_.semivl_head_slim,
+            _base_.semivl_camvid_head,
             _delete_=True,
-            promptor=_base_.camvid_class_text,
-            in_channels=[24, 40, 320],
-            in_index=[0, 1, 3],
-            num_classes=head.num_classes,
-            loss_decode=head.loss_decode)))
+            loss_decode=_base_.model.segmentor.decode_head.loss_decode)))
