@@ -298,3 +298,25 @@ def test_vl_head_configs_only_swap_the_decode_head(algo, dataset):
                                         'camvid')
     assert head.promptor.text_encoder.type == (
         'OpenCLIPTextEncoder' if 'voc' in dataset else 'HFTextEncoder')
+
+
+@pytest.mark.parametrize('sup, semi', [
+    ('diffrefine-sup', 'meanteacher-diffrefine'),
+    ('semivl-sup', 'semivl'),
+    ('hiervl-sup', 'hiervl'),
+])
+def test_supervised_head_configs_are_their_mean_teachers_segmentor(
+        sup, semi):
+    """A head's supervised config (its phase before the mean teacher)
+    trains exactly the segmentor its mean-teacher config wraps, with the
+    supervised baseline's data and schedule."""
+    load = lambda name: Config.fromfile(  # noqa: E731
+        osp.join(REPO_ROOT, f'configs/viladiff/{name}_effnetl0_camvid_1-8.py'))
+    sup_cfg, semi_cfg = load(sup), load(semi)
+    base = Config.fromfile(
+        osp.join(REPO_ROOT,
+                 'configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py'))
+    assert sup_cfg.model == semi_cfg.model.segmentor
+    assert sup_cfg.optim_wrapper == semi_cfg.optim_wrapper
+    for key in ('train_dataloader', 'param_scheduler', 'train_cfg'):
+        assert sup_cfg[key] == base[key], key
