@@ -23,6 +23,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from torch.utils.flop_counter import FlopCounterMode
 
+from mmseg_viladiff.models.utils import head_logits
 from mmseg_viladiff.utils import (ConfigError, adapt_cfg_to_device,
                                   exit_on_input_error)
 
@@ -48,7 +49,8 @@ def head_cost(config: str,
               repeats: int = 3) -> dict:
     """``params`` (decode head(s), millions), ``gmac`` (forward multiply-
     adds per image, 1e9) and ``seconds`` (median forward + backward of the
-    batch) of the decode head(s) of ``config``."""
+    batch) of the decode head(s) of ``config`` (a cascade's heads run as in
+    inference: each refines the previous one's logits)."""
     if batch < 2:
         raise ConfigError(f'--batch must be >= 2 (training-mode batch norm '
                           f'needs two samples), got {batch}')
@@ -63,12 +65,13 @@ def head_cost(config: str,
     with torch.no_grad():
         feats = segmentor.extract_feat(torch.rand(batch, 3, *size))
     params = sum(p.numel() for p in head.parameters())
+    run = lambda: head_logits(segmentor, feats)[0]  # noqa: E731
     with FlopCounterMode(display=False) as counter:
-        head(feats)  # (with autograd on: the counter's module hooks need it)
+        run()  # (with autograd on: the counter's module hooks need it)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        head(feats).float().mean().backward()
+        run().float().mean().backward()
         times.append(time.perf_counter() - start)
     return dict(
         params=params / 1e6,

@@ -30,3 +30,16 @@ def test_deeplabv3p_head_cost_matches_a_hand_count():
 def test_batch_of_one_is_refused():
     with pytest.raises(ConfigError, match='--batch must be >= 2'):
         head_cost.head_cost(BASELINE, batch=1)
+
+
+def test_a_cascade_counts_every_head():
+    """The refining cascade (DeepLabV3+ then the diffusion head, 3 steps):
+    the first head's cost plus the refiner's, which runs on top."""
+    plain = head_cost.head_cost(BASELINE, (96, 96), batch=2, repeats=1)
+    cascade = head_cost.head_cost(
+        osp.join(REPO_ROOT, 'configs', 'viladiff',
+                 'diffrefine-sup_effnetl0_camvid_1-8.py'), (96, 96),
+        batch=2,
+        repeats=1)
+    assert cascade['params'] > plain['params'] + 0.01
+    assert cascade['gmac'] > plain['gmac'] * 1.2
