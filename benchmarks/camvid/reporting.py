@@ -129,10 +129,14 @@ def base_group(bases: Dict[Tuple[str, int], List[dict]], base: str,
                row: str, iters: int) -> Optional[List[dict]]:
     """The ``base`` row's results to pair with ``row``: at the same
     iterations, or, for a row that starts from the base row's model
-    (``Row.init_from``), at the base row's own budget."""
+    (``Row.init_from``, directly or through the rows it starts from), at
+    the base row's own budget."""
     if (base, iters) in bases:
         return bases[(base, iters)]
-    if row in ROWS and ROWS[row].init_from == base:
+    start = ROWS[row].init_from if row in ROWS else None
+    while start is not None and start != base:
+        start = ROWS[start].init_from if start in ROWS else None
+    if start == base:
         return next((g for (r, _), g in bases.items() if r == base), None)
     return None
 

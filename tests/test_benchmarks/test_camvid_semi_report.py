@@ -93,6 +93,17 @@ def test_burn_in_rows_pair_with_the_model_they_start_from(tmp_path):
                 if ln.startswith('| ') and '`meanteacher`' in ln)
     # deltas per seed: +4.5 and +3.0 -> +3.75 ± 0.75
     assert '| +3.75 ± 0.75 |' in line
+    # a row two steps from the supervised model (its refiner's phase, then
+    # the mean teacher) still pairs with it, and with the mean teacher
+    for seed, test in enumerate((46.0, 46.5)):
+        results.append(fake_result('supervised-diffrefine', seed, 53., 45.,
+                                   500))
+        results.append(fake_result('meanteacher-diffrefine', seed, 54., test,
+                                   800))
+    line = next(ln for ln in markdown_report(results, 'c.png').splitlines()
+                if '`meanteacher-diffrefine`' in ln)
+    # vs supervised +6.0, +4.5; vs the mean teacher +1.5, +1.5
+    assert '| +5.25 ± 0.75 | +1.50 ± 0.00 |' in line
 
 
 def test_unimatch_row_is_the_mean_teacher_protocol_on_its_config():
