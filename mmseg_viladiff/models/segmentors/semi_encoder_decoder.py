@@ -242,8 +242,8 @@ class SemiEncoderDecoder(BaseSegmentor):
     pixels and divided by all (:func:`dense_guidance_loss`); t the
     iteration, T ``decay_iters`` or the run's ``max_iters``. SemiVL also
     adds it on the fp branch; here it is not. Mean teacher: Tarvainen &
-    Valpola, NeurIPS 2017; weak-to-strong consistency: FixMatch (Sohn et al., 2020),
-    UniMatch (Yang et al., 2023).
+    Valpola, NeurIPS 2017; weak-to-strong consistency: FixMatch (Sohn et
+    al., 2020), UniMatch (Yang et al., 2023).
 
     UniMatch's perturbations (``strong_views=2``, ``fp_weight > 0``; off by
     default): a second strong view with its own loss (``unsup2.*``) and the
