@@ -62,7 +62,15 @@ def tiny_clip(tmp_path_factory):
 def offline_text(cfg, tiny_clip, cache_dir):
     """CLIP weights cannot be had offline: a tiny local CLIP stands in for
     the GPU configs' text encoder (the neck's text_dim follows; heads that
-    hold a promptor read its dim themselves)."""
+    hold a promptor read its dim themselves) and for the CLIP of the dense
+    guidance."""
+    guidance = cfg.model.get('semi_train_cfg', {}).get('dense_guidance')
+    if guidance is not None:
+        guidance.update(
+            model=tiny_clip,
+            pretrained=None,
+            allow_download=False,
+            cache_dir=cache_dir)
     segmentor = cfg.model.get('segmentor', cfg.model)
     heads = segmentor.decode_head
     heads = heads if isinstance(heads, list) else [heads]
@@ -274,10 +282,25 @@ def test_peer_method_configs_are_deltas_of_the_mean_teacher(dataset):
 @pytest.mark.parametrize('algo', ['semivl', 'hiervl'])
 def test_vl_head_configs_only_swap_the_decode_head(algo, dataset):
     """semivl_* (and hiervl_*) are the mean teacher with another decode
-    head: same loss, classes, data, schedule; class text from concepts."""
+    head: same loss, classes, data, schedule; class text from concepts.
+    semivl on VOC (GPU) adds SemiVL's dense CLIP guidance; CPU configs have
+    no CLIP image tower and leave it off."""
     load = lambda name: Config.fromfile(  # noqa: E731
         osp.join(REPO_ROOT, f'configs/viladiff/{name}_{dataset}.py'))
     base, cfg = load('meanteacher'), load(algo)
+    guidance = cfg.model.semi_train_cfg.pop('dense_guidance', None)
+    if algo == 'semivl' and 'voc' in dataset:
+        assert guidance == dict(
+            model='ViT-B-16',
+            pretrained='openai',
+            allow_download=True,
+            vocabulary='voc',
+            weight=0.1,
+            temperature=100.0,
+            threshold=0.9,
+            cache_dir='work_dirs/text_cache')
+    else:
+        assert guidance is None
     for key in ('train_dataloader', 'val_dataloader', 'param_scheduler',
                 'train_cfg', 'custom_hooks'):
         assert cfg[key] == base[key], key

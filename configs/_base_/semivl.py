@@ -36,3 +36,18 @@ semivl_head_slim = dict(
     skip_channels=(16, 8),
     up_channels=(16, 8),
     concept_pooling='mean')
+# SemiVL's dense CLIP guidance (`semi_train_cfg.dense_guidance`, see
+# models/utils/dense_clip_guidance.py): MaskCLIP labels of the weak view
+# from a frozen CLIP ViT-B/16 (OpenAI weights; open_clip fetches them once
+# into its cache), softmax(100 cos), ignored below 0.9, CutMixed with the
+# pseudo labels; weight 0.1 decaying linearly to 0 over the run. GPU only:
+# it needs CLIP's image tower, which CPU machines here do not have, so the
+# CamVid configs leave it off. A config adds the `vocabulary`.
+semivl_dense_guidance = dict(
+    model='ViT-B-16',
+    pretrained='openai',
+    allow_download=True,
+    weight=0.1,
+    temperature=100.0,
+    threshold=0.9,
+    cache_dir='work_dirs/text_cache')

@@ -3,7 +3,7 @@ encoders and their embedding cache."""
 from .embedding_cache import TextEmbeddingCache
 from .text_encoders import (FrozenTextEncoder, HFTextEncoder,
                             OpenCLIPTextEncoder, TextEmbedding,
-                            build_text_encoder)
+                            build_text_encoder, load_open_clip)
 from .vocabularies import (CAPTION_TEMPLATE, PROMPT_TEMPLATES, VOCABULARIES,
                            ClassVocabulary, caption_prompt, class_prompts,
                            concept_prompts, get_vocabulary)
@@ -12,5 +12,6 @@ __all__ = [
     'CAPTION_TEMPLATE', 'ClassVocabulary', 'PROMPT_TEMPLATES', 'VOCABULARIES',
     'caption_prompt', 'class_prompts', 'concept_prompts', 'get_vocabulary',
     'FrozenTextEncoder', 'HFTextEncoder', 'OpenCLIPTextEncoder',
-    'TextEmbedding', 'TextEmbeddingCache', 'build_text_encoder'
+    'TextEmbedding', 'TextEmbeddingCache', 'build_text_encoder',
+    'load_open_clip'
 ]

@@ -164,6 +164,49 @@ class HFTextEncoder(FrozenTextEncoder):
         return states, mask, pooled
 
 
+def load_open_clip(
+        model_name: str,
+        pretrained: Optional[str] = None,
+        allow_download: bool = False,
+        owner: str = 'open_clip') -> Tuple[nn.Module, Optional[str]]:
+    """Create an ``open_clip`` model (text and image towers) on the CPU.
+
+    Args:
+        model_name (str): an open_clip architecture (e.g. 'ViT-B-16') or
+            ``local-dir:/path`` (a folder with ``open_clip_config.json`` and
+            ``open_clip_pytorch_model.bin``/``.safetensors``).
+        pretrained (str, optional): a local checkpoint file (or
+            ``pkg://`` path) for ``model_name``, or an open_clip tag whose
+            weights are already in the local cache. Ignored for
+            ``local-dir:`` models.
+        allow_download (bool): let open_clip fetch ``pretrained`` weights
+            into its cache when they are not there. False: local files only.
+        owner (str): what loads it (the class or config key), for errors.
+
+    Returns:
+        tuple: the model (train mode, gradients on: the caller freezes it)
+        and ``pretrained`` as resolved (a ``pkg://`` path becomes a file).
+
+    Raises:
+        ConfigError: the model or its weights cannot be loaded.
+    """
+    import open_clip
+    if pretrained is not None and (pretrained.startswith(PKG_SCHEME)
+                                   or osp.sep in pretrained):
+        pretrained = resolve_local_path(pretrained, 'CLIP checkpoint')
+    offline = contextlib.nullcontext() if allow_download else _offline()
+    try:
+        with offline:
+            model = open_clip.create_model(
+                model_name, pretrained=pretrained, device='cpu')
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ConfigError(
+            f'{owner}: cannot load {model_name!r} '
+            f'(pretrained={pretrained!r})'
+            f'{"" if allow_download else " offline"}: {exc}') from exc
+    return model, pretrained
+
+
 @MODELS.register_module()
 class OpenCLIPTextEncoder(FrozenTextEncoder):
     """The text tower of an ``open_clip`` CLIP model.
@@ -190,19 +233,9 @@ class OpenCLIPTextEncoder(FrozenTextEncoder):
                  allow_download: bool = False) -> None:
         super().__init__()
         import open_clip
-        if pretrained is not None and (pretrained.startswith(PKG_SCHEME)
-                                       or osp.sep in pretrained):
-            pretrained = resolve_local_path(pretrained, 'CLIP checkpoint')
-        offline = contextlib.nullcontext() if allow_download else _offline()
-        try:
-            with offline:
-                model = open_clip.create_model(
-                    model_name, pretrained=pretrained, device='cpu')
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise ConfigError(
-                f'OpenCLIPTextEncoder: cannot load {model_name!r} '
-                f'(pretrained={pretrained!r})'
-                f'{"" if allow_download else " offline"}: {exc}') from exc
+        model, pretrained = load_open_clip(model_name, pretrained,
+                                           allow_download,
+                                           'OpenCLIPTextEncoder')
         if not hasattr(model, 'token_embedding') or getattr(
                 model, 'text_pool_type', 'argmax') != 'argmax':
             raise ConfigError(

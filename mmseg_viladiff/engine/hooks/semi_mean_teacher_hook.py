@@ -31,8 +31,9 @@ class SemiMeanTeacherHook(Hook):
     vs the student's 26.4), with the student's statistics it did not. The
     teacher is part of the model's state dict, so checkpoints hold it and
     ``--resume`` restores it exactly. Before each iteration the hook tells
-    the model the current iteration (for the unsupervised weight ramp-up);
-    it logs
+    the model the current iteration (for the unsupervised weight ramp-up),
+    and before training the run's ``max_iters`` (for weights that decay
+    over the run, e.g. the dense CLIP guidance); it logs
     ``train/ema_momentum`` and ``train/unsup_weight``.
 
     Args:
@@ -75,6 +76,8 @@ class SemiMeanTeacherHook(Hook):
 
     def before_train(self, runner) -> None:
         model = self._model(runner)
+        if hasattr(model, 'set_max_iters'):  # the end of decaying weights
+            model.set_max_iters(runner.max_iters)
         if runner.iter == 0:
             ema_update(
                 model.teacher, model.student, momentum=0., buffer_mode='copy')

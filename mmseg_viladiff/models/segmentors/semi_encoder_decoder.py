@@ -18,10 +18,13 @@ from ...utils.constants import IGNORE_INDEX
 from ...utils.errors import ConfigError
 from ..necks import INFER_MODES
 from ..utils import (MIX_CAPTION_MODES, REFINED_CONFIDENCE_MODES,
-                     cascade_logits, class_weights_off, confidence_histogram,
-                     cutmix, feature_dropout, frozen_bn_stats,
-                     load_plain_into_first_head, mix_captions, select_refined,
-                     sigmoid_rampup, source_map, update_class_thresholds)
+                     DenseCLIPGuidance, cascade_logits,
+                     check_dense_guidance_cfg, class_weights_off,
+                     confidence_histogram, cutmix, dense_guidance_loss,
+                     feature_dropout, frozen_bn_stats, linear_decay,
+                     load_plain_into_first_head, mix_captions,
+                     recorded_seg_logits, select_refined, sigmoid_rampup,
+                     source_map, update_class_thresholds)
 from ..utils.feature_distill import FeatureDistiller
 from .vl_encoder_decoder import VLSegmentorMixin
 
@@ -115,6 +118,15 @@ DEFAULT_SEMI_TRAIN_CFG = dict(
     # the backbone output the distillation reads (index into the backbone's
     # outputs, -1: the deepest)
     feature_distill_level=-1,
+    # SemiVL's dense CLIP guidance (seed 001), off by default: a dict, e.g.
+    # dict(model='ViT-B-16', pretrained='openai', vocabulary='voc'), with
+    # the keys and defaults of DEFAULT_DENSE_GUIDANCE
+    # (models/utils/dense_clip_guidance.py). A frozen CLIP labels the
+    # teacher's view (MaskCLIP, confidence >= threshold); the labels are
+    # CutMixed with the pseudo labels' boxes and train each strong view's
+    # prediction with weight * (1 - iter / decay_iters) / strong_views,
+    # logged as unsup.loss_mc (unsup2.loss_mc). Needs CLIP's image tower.
+    dense_guidance=None,
 )
 #: the batch branches of the strong views, in order, and their loss prefixes
 STRONG_BRANCHES = ('unsup_strong', 'unsup_strong2')
@@ -184,6 +196,9 @@ def _check_semi_train_cfg(cfg: dict) -> None:
     if not 0 <= cfg['fp_dropout'] < 1:
         raise ConfigError('semi_train_cfg.fp_dropout must be in [0, 1), got '
                           f"{cfg['fp_dropout']}")
+    if cfg['dense_guidance'] is not None:  # filled with its defaults
+        cfg['dense_guidance'] = check_dense_guidance_cfg(
+            cfg['dense_guidance'])
 
 
 @MODELS.register_module()
@@ -202,6 +217,8 @@ class SemiEncoderDecoder(BaseSegmentor):
             + fp_weight * L(heads(Dropout2d(features(weak))), pseudo labels))
         + sum_k feature_distill[k](backbone features of sup,
                                    backbone features of all CutMix_v(strong_v))
+        + w (1 - t / T) / strong_views * sum over strong views v of
+            L_mc(student(CutMix_v(strong_v)), CutMix_v(CLIP labels))
 
     where pseudo labels come from :meth:`get_pseudo_labels` (the teacher on
     ``teacher_branch``), pixels below the confidence threshold
@@ -215,9 +232,18 @@ class SemiEncoderDecoder(BaseSegmentor):
     ``feature_distill_level`` of the student's backbone in the labeled and
     the strong forwards (:class:`FeatureDistiller`, no second pass). The
     teacher is updated by ``SemiMeanTeacherHook`` (EMA of the
-    student), never by gradients. Mean teacher: Tarvainen & Valpola,
-    NeurIPS 2017; weak-to-strong consistency: FixMatch (Sohn et al., 2020),
-    UniMatch (Yang et al., 2023).
+    student), never by gradients. The last term is SemiVL's dense CLIP
+    guidance (``dense_guidance``, off by default): labels of the teacher's
+    view from a frozen CLIP (:class:`DenseCLIPGuidance`, not a sub-module:
+    not trained, not in checkpoints), mixed by the same CutMix call as the
+    pseudo labels, L_mc the cross-entropy on the logits the student's
+    first decode head is trained on in that strong forward
+    (:func:`recorded_seg_logits`, no second pass) summed over labelled
+    pixels and divided by all (:func:`dense_guidance_loss`); t the
+    iteration, T ``decay_iters`` or the run's ``max_iters``. SemiVL also
+    adds it on the fp branch; here it is not. Mean teacher: Tarvainen &
+    Valpola, NeurIPS 2017; weak-to-strong consistency: FixMatch (Sohn et
+    al., 2020), UniMatch (Yang et al., 2023).
 
     UniMatch's perturbations (``strong_views=2``, ``fp_weight > 0``; off by
     default): a second strong view with its own loss (``unsup2.*``) and the
@@ -313,7 +339,13 @@ class SemiEncoderDecoder(BaseSegmentor):
             self.register_buffer(
                 'class_threshold',
                 torch.full((num_classes, ), self.semi_train_cfg['threshold']))
+        self.dense_guidance = None
+        if self.semi_train_cfg['dense_guidance'] is not None:
+            self.dense_guidance = DenseCLIPGuidance.from_cfg(
+                self.semi_train_cfg['dense_guidance'], num_classes,
+                self.data_preprocessor, 'semi_train_cfg.dense_guidance')
         self.train_iter = 0
+        self.max_iters: Optional[int] = None
         self._register_load_state_dict_pre_hook(self._load_plain_checkpoint)
 
     # ------------------------------------------------------------------
@@ -328,6 +360,11 @@ class SemiEncoderDecoder(BaseSegmentor):
     def set_train_iter(self, iteration: int) -> None:
         """Called by ``SemiMeanTeacherHook`` before each training step."""
         self.train_iter = int(iteration)
+
+    def set_max_iters(self, max_iters: int) -> None:
+        """Called by ``SemiMeanTeacherHook`` before training: the run's
+        length, the default end of the dense guidance decay."""
+        self.max_iters = int(max_iters)
 
     @property
     def unsup_ramp(self) -> float:
@@ -346,6 +383,21 @@ class SemiEncoderDecoder(BaseSegmentor):
     @property
     def current_unsup_weight(self) -> float:
         return self.semi_train_cfg['unsup_weight'] * self.unsup_ramp
+
+    @property
+    def current_guidance_weight(self) -> float:
+        """w (1 - t / T) clamped at 0, the weight of the dense guidance
+        loss now (summed over the strong views); 0 when it is off."""
+        cfg = self.semi_train_cfg['dense_guidance']
+        if cfg is None:
+            return 0.0
+        length = cfg['decay_iters'] or self.max_iters
+        if not length:
+            raise ConfigError(
+                'semi_train_cfg.dense_guidance.decay_iters is None, and the '
+                "run's max_iters is unknown (SemiMeanTeacherHook tells it): "
+                'set decay_iters')
+        return cfg['weight'] * linear_decay(self.train_iter, length)
 
     def _load_plain_checkpoint(self, state_dict, prefix, *args) -> None:
         """Load a plain (non-semi) segmentor checkpoint into both models.
@@ -568,8 +620,9 @@ class SemiEncoderDecoder(BaseSegmentor):
         Returns:
             dict[str, Tensor]: ``sup.*`` and ``unsup.*`` losses (with
             ``strong_views=2`` also ``unsup2.*``, with ``fp_weight > 0``
-            ``fp.*``), plus logged (not optimised) ``pseudo_conf_ratio`` and,
-            in diagnostic mode, ``pseudo_acc``, ``pseudo_conf_acc`` and
+            ``fp.*``, with ``dense_guidance`` ``unsup.loss_mc``), plus
+            logged (not optimised) ``pseudo_conf_ratio`` and, in
+            diagnostic mode, ``pseudo_acc``, ``pseudo_conf_acc`` and
             ``pseudo_miou``.
         """
         cfg = self.semi_train_cfg
@@ -594,6 +647,7 @@ class SemiEncoderDecoder(BaseSegmentor):
         masked = torch.where(confident & valid, labels,
                              torch.full_like(labels, IGNORE_INDEX))
         weight = self.current_unsup_weight
+        guide = self.guidance_labels(inputs[branch], data_samples[branch])
         bn_stats = nullcontext() if cfg['unsup_bn_stats'] else \
             frozen_bn_stats(self.student)
         class_weights = nullcontext() if cfg['unsup_class_weight'] else \
@@ -604,18 +658,29 @@ class SemiEncoderDecoder(BaseSegmentor):
             for strong_branch, prefix in zip(strong_branches,
                                              STRONG_PREFIXES):
                 # a new CutMix per view: its own boxes and partners; the
-                # text of a mixed sample follows its pixels (mix_captions)
-                strong, (mixed, sources) = cutmix(
-                    inputs[strong_branch], (masked, source_map(masked)),
-                    cfg['cutmix_prob'])[:2]
+                # text of a mixed sample follows its pixels (mix_captions),
+                # the CLIP labels are mixed by the same call (same boxes)
+                targets = (masked, source_map(masked))
+                if guide is not None:
+                    targets += (guide, )
+                strong, mixed_targets = cutmix(inputs[strong_branch],
+                                               targets, cfg['cutmix_prob'])[:2]
+                mixed, sources = mixed_targets[:2]
                 strongs.append(strong)
                 strong_samples = mix_captions(data_samples[strong_branch],
                                               sources, cfg['mix_captions'])
-                unsup = self.student.loss(
-                    strong, self._with_labels(strong_samples, mixed))
+                record = recorded_seg_logits(self.student) \
+                    if guide is not None else nullcontext([])
+                with record as seen:
+                    unsup = self.student.loss(
+                        strong, self._with_labels(strong_samples, mixed))
                 losses.update(
                     self._weighted(unsup, weight / cfg['strong_views'],
                                    prefix))
+                if self.dense_guidance is not None:
+                    losses[f'{prefix}.loss_mc'] = self.guidance_loss(
+                        seen, mixed_targets[2] if guide is not None else None,
+                        strong)
             if cfg['fp_weight'] > 0:
                 fp = self.fp_loss(inputs['unsup_weak'],
                                   data_samples['unsup_weak'], masked)
@@ -642,6 +707,40 @@ class SemiEncoderDecoder(BaseSegmentor):
                     data_samples[branch])
                 losses.update({f'first_{k}': v for k, v in first.items()})
         return losses
+
+    def guidance_labels(self, inputs: Tensor,
+                        data_samples: list) -> Optional[Tensor]:
+        """The dense CLIP guidance labels (B, H, W) of ``inputs`` (255 where
+        ignored or padded), or None when the guidance is off or its weight
+        is 0 now (the CLIP is not run then)."""
+        if self.dense_guidance is None or self.current_guidance_weight == 0:
+            return None
+        return self.dense_guidance.labels(
+            inputs, self._valid_mask(inputs, data_samples))
+
+    def guidance_loss(self, seen: list, labels: Optional[Tensor],
+                      strong: Tensor) -> Tensor:
+        """The weighted dense guidance loss of one strong view.
+
+        Args:
+            seen (list[Tensor]): the (B, K, H, W) logits recorded from the
+                student's first decode head in that view's forward.
+            labels (Tensor, optional): (B, H, W) CutMixed guidance labels;
+                None (weight 0 now): a zero loss.
+            strong (Tensor): (B, 3, H, W) the view (device of the zero).
+        """
+        if labels is None:
+            return strong.new_zeros(())
+        if not seen:
+            heads = self.student.decode_head
+            head = heads[0] if isinstance(heads, nn.ModuleList) else heads
+            raise ConfigError(
+                'semi_train_cfg.dense_guidance trains the logits the '
+                "student's first decode head passes to its loss_decode "
+                f'(MMSeg\'s loss_by_feat); {type(head).__name__} passed none')
+        return self.current_guidance_weight / \
+            self.semi_train_cfg['strong_views'] * \
+            dense_guidance_loss(seen[0], labels)
 
     def fp_loss(self, inputs: Tensor, data_samples: list,
                 labels: Tensor) -> Dict[str, Tensor]:
