@@ -42,7 +42,9 @@ from camvid.provenance import git_commit, machine_info, torch_version
 from camvid.rows import ROWS, build_run_config
 
 DEFAULT_ROWS = ('supervised', 'meanteacher', 'unimatch', 'cid', 'dyce',
-                'unimatch-dyce')
+                'unimatch-dyce', 'supervised-diffrefine',
+                'meanteacher-diffrefine', 'supervised-semivl', 'semivl',
+                'supervised-hiervl', 'hiervl')
 
 
 def step_times(records: List[dict], skip: int) -> List[float]:

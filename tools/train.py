@@ -13,7 +13,7 @@ import os
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmseg_viladiff.utils import (ConfigError, adapt_cfg_to_device,
                                   check_data_paths, check_semi_dataloader,
@@ -57,6 +57,31 @@ def parse_args(argv=None):
     return args
 
 
+def apply_resume(cfg: Config, resume: str) -> None:
+    """``--resume``: from the given checkpoint, or (``'auto'``) from the
+    latest one in the work dir.
+
+    mmengine resumes from ``load_from`` whenever it is set, so a config
+    that initialises from another run's weights (``load_from``, e.g. a
+    burn-in) would restart from those weights and iteration instead of
+    continuing its own run; here the work dir's latest checkpoint replaces
+    ``load_from``, and with no checkpoint there yet the run starts as
+    configured (from ``load_from``, not resumed).
+    """
+    if resume != 'auto':
+        cfg.resume, cfg.load_from = True, resume
+        return
+    latest = find_latest_checkpoint(cfg.work_dir)
+    if latest is None:
+        print_log(
+            f'--resume: no checkpoint in {cfg.work_dir} yet; starting the '
+            f'run as configured (load_from={cfg.get("load_from")})',
+            'current')
+        cfg.resume = False
+        return
+    cfg.resume, cfg.load_from = True, latest
+
+
 def build_cfg(args) -> Config:
     """Load the config and apply the command-line options to it."""
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
@@ -72,9 +97,7 @@ def build_cfg(args) -> Config:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.resume is not None:
-        cfg.resume = True
-        if args.resume != 'auto':
-            cfg.load_from = args.resume
+        apply_resume(cfg, args.resume)
     adapt_cfg_to_device(cfg, args.launcher)
     ensure_checkpoint_hooks(cfg)
     check_semi_dataloader(cfg)
