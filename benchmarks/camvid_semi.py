@@ -34,13 +34,29 @@ Rows (``ROWS``; configs under ``configs/``)::
     meanteacher-vl-oracle-regions
                             the same, ORACLE captions listing the classes of
                             each 3x3 cell and counting small objects
+    supervised-vl-oracle    viladiff/vl-sup_effnetl0_camvid_1-8.py: the
+                            VL neck's own phase on the frozen supervised
+                            model, ORACLE captions (diagnostic)
+    meanteacher-vl-oracle-neck
+                            meanteacher-vl-oracle from ^
+    supervised-diffrefine   viladiff/diffrefine-sup_effnetl0_camvid_1-8.py:
+                            the refiner's phase on the frozen supervised
+                            model (-cw: class-weighted refiner loss)
     meanteacher-diffrefine  viladiff/meanteacher-diffrefine_effnetl0_
-                            camvid_1-8.py (burn-in as meanteacher; refined
-                            pseudo labels from semi iteration 100)
+                            camvid_1-8.py, burn-in from ^ (-cw: from
+                            supervised-diffrefine-cw)
     meanteacher-vl          viladiff/meanteacher-vl_effnetl0_camvid_1-8.py
     viladiff                viladiff/deeplabv3p_effnetl0_camvid_1-8.py
-                            (burn-in, template captions, refined pseudo
-                            labels from semi iteration 100)
+                            (burn-in from supervised-diffrefine, template
+                            captions, refined pseudo labels)
+    supervised-semivl       viladiff/semivl-sup_effnetl0_camvid_1-8.py (the
+                            SemiVL head, trained as supervised)
+    semivl                  viladiff/semivl_effnetl0_camvid_1-8.py, burn-in
+                            from ^
+    supervised-hiervl       viladiff/hiervl-sup_effnetl0_camvid_1-8.py (the
+                            HierVL-style head, trained as supervised)
+    hiervl                  viladiff/hiervl_effnetl0_camvid_1-8.py, burn-in
+                            from ^
     fully-supervised        baselines/deeplabv3p_effnetl0_camvid_full.py
 
 Usage (one row and seed per process; rows with captions and the

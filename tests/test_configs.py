@@ -343,3 +343,30 @@ def test_supervised_head_configs_are_their_mean_teachers_segmentor(
     assert sup_cfg.optim_wrapper == semi_cfg.optim_wrapper
     for key in ('train_dataloader', 'param_scheduler', 'train_cfg'):
         assert sup_cfg[key] == base[key], key
+
+
+def test_vl_supervised_config_is_the_vl_mean_teachers_segmentor():
+    """The VL neck's supervised phase (vl-sup) trains the segmentor that
+    meanteacher-vl wraps, on the baseline's data and schedule with each
+    image's caption loaded after the image and packed with it."""
+    load = lambda name: Config.fromfile(osp.join(  # noqa: E731
+        REPO_ROOT, 'configs', name))
+    sup_cfg = load('viladiff/vl-sup_effnetl0_camvid_1-8.py')
+    semi_cfg = load('viladiff/meanteacher-vl_effnetl0_camvid_1-8.py')
+    base = load('baselines/deeplabv3p_effnetl0_camvid_1-8.py')
+    assert sup_cfg.model == semi_cfg.model.segmentor
+    for key in ('param_scheduler', 'train_cfg'):
+        assert sup_cfg[key] == base[key], key
+    pipelines = [
+        sup_cfg.train_dataloader.dataset.dataset.pipeline,
+        sup_cfg.val_dataloader.dataset.pipeline,
+        sup_cfg.test_dataloader.dataset.pipeline
+    ]
+    for pipeline in pipelines:
+        assert pipeline[1].type == 'LoadCaption'
+        assert 'caption' in pipeline[-1].meta_keys
+    assert pipelines[0][1].on_missing == 'error'
+    # otherwise the baseline's pipeline, step for step
+    assert [s.type for s in pipelines[0][2:-1]] == [
+        s.type for s in base.train_dataloader.dataset.dataset.pipeline[1:-1]
+    ]

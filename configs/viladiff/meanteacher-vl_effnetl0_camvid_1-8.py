@@ -4,36 +4,17 @@
 # friendly), fused into the two deepest EfficientNet-Lite0 levels by
 # VLFusionNeck (caption cross-attention + class similarity maps), with a
 # vision-only path distilled from the fused features for text-free inference.
-# Captions: `python tools/generate_captions.py CONFIG --backend template ...`
-# writes `caption_file` (see README, "Captions").
+# Captions and the caption file: `_base_/models/vl_path_effnetl0_camvid.py`.
 _base_ = [
     './meanteacher_effnetl0_camvid_1-8.py',
-    '../_base_/models/vl_path_effnetl0.py', '../_base_/datasets/captions.py'
+    '../_base_/models/vl_path_effnetl0_camvid.py'
 ]
 
-caption_file = 'work_dirs/captions/camvid_template.jsonl'
-# Alignment loss on the similarity logits upsampled to the labels (192x192):
-# nearest-downsampled to the 12x12 class level (stride 16), about half of
-# the crops that hold a pole, pedestrian or bicyclist keep no label pixel
-# of it (45 labeled images x 10 training crops: 54%, 57%, 44% keep one).
-vl_neck = dict(_base_.vl_neck, align_resolution='label')
-# Captions up to 160 MiniLM tokens: the diagnostic oracle captions take up
-# to 143 (median 70 and 111 for the two variants) and the encoder's
-# default 64 would cut their last, rarest classes; template captions are
-# about 20 tokens, unchanged.
-promptor = dict(
-    _base_.promptor,
-    text_encoder=dict(_base_.promptor.text_encoder, max_length=160))
-load_caption = dict(
-    type='LoadCaption',
-    cache_file=caption_file,
-    data_root=_base_.data_root,
-    on_missing='error')
 model = dict(
     segmentor=dict(
         type='VLEncoderDecoder',
-        promptor=promptor,
-        neck=vl_neck,
+        promptor=_base_.promptor,
+        neck=_base_.vl_neck,
         # inference runs the vision-only path (vl_neck.infer_mode='vision'):
         # the decode head also takes its loss on those features, so what
         # inference uses is trained end to end, not only by the distillation
@@ -47,7 +28,7 @@ model = dict(
 # LoadCaption).
 test_pipeline = [
     _base_.test_pipeline[0],
-    dict(load_caption, on_missing='skip'), *_base_.test_pipeline[1:-1],
+    dict(_base_.load_caption, on_missing='skip'), *_base_.test_pipeline[1:-1],
     dict(_base_.test_pipeline[-1], meta_keys=_base_.caption_meta_keys)
 ]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
@@ -55,7 +36,7 @@ test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 train_dataloader = dict(
     dataset=dict(datasets=[
         dict(partition, dataset=dict(partition.dataset, pipeline=[
-            steps[0], load_caption, *steps[1:-1],
+            steps[0], _base_.load_caption, *steps[1:-1],
             dict(steps[-1], pack=test_pipeline[-1])  # PackSegInputs + caption
         ])) for partition, steps in zip(
             _base_.train_dataloader.dataset.datasets,
