@@ -137,6 +137,11 @@ def test_appended_options_shorten_what_the_reader_typed():
         doc_commands.appended_options(tokens))
     assert args.rows == ['supervised', 'meanteacher']
     assert args.iters - args.skip == 2
+    # as docs/benchmarks.md writes it: the thread count in front (the
+    # command's text, assignments included, is what gets the options)
+    written = 'OMP_NUM_THREADS=1 python benchmarks/camvid_step_cost.py'
+    assert doc_commands.appended_options(written.split()) == \
+        doc_commands.appended_options(tokens)
 
 
 def test_setup_stamp_is_the_one_setup_env_writes():

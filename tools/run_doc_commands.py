@@ -92,14 +92,20 @@ def bash_commands(text: str) -> List[DocCommand]:
     for block in re.findall(r'```bash\n(.*?)```', text, flags=re.S):
         for line in block.replace('\\\n', ' ').splitlines():
             line = ' '.join(strip_comment(line).split())
-            tokens = shlex.split(line)
-            env = {}
-            while tokens and re.match(r'^[A-Z_]+=', tokens[0]):
-                key, _, value = tokens.pop(0).partition('=')
-                env[key] = value
+            env, tokens = split_assignments(shlex.split(line))
             if tokens:
                 commands.append(DocCommand(line, tokens, env))
     return commands
+
+
+def split_assignments(tokens: list) -> tuple:
+    """``({VAR: value}, the rest)`` of a command's words that start with
+    ``VAR=value`` assignments (``OMP_NUM_THREADS=1 python ...``)."""
+    tokens, env = list(tokens), {}
+    while tokens and re.match(r'^[A-Z_]+=', tokens[0]):
+        key, _, value = tokens.pop(0).partition('=')
+        env[key] = value
+    return env, tokens
 
 
 def script_of(tokens: list) -> Optional[str]:
@@ -199,6 +205,7 @@ def appended_options(tokens: list) -> list:
     Returns:
         list: words to append after the command.
     """
+    tokens = split_assignments(tokens)[1]
     script, args = script_of(tokens), script_args(tokens)
     if script in ('tools/train.py', 'tools/dist_train.sh'):
         # ITERS iterations (RESUMED_ITERS when resuming from ITERS), a
