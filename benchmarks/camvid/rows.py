@@ -99,7 +99,7 @@ REFINER_CLASS_WEIGHTS = dict(
                           'camvid_1-8_class_weights.json'))
 #: the VL path's own supervised phase (issue 18): NECK_ITERS iterations on
 #: the 45 labels from the ``supervised`` row's model with everything loaded
-#: frozen, so only the VLFusionNeck trains, at 10x the config's rate (0.1),
+#: frozen, so only the VLFusionNeck trains (at its config's 10x rate, 0.1),
 #: and val selects it by caption inference. Why: in `meanteacher-vl-oracle`
 #: the neck, fresh at the burn-in, barely left the identity in 400
 #: iterations at 0.01 (gates, feedback and adapters at most 0.003), so that
@@ -110,8 +110,7 @@ NECK_PHASE = {
     'optim_wrapper.paramwise_cfg.custom_keys': {
         'backbone': dict(lr_mult=0.0),
         'auxiliary_head': dict(lr_mult=0.0),
-        'decode_head': dict(lr_mult=0.0),
-        'neck': dict(lr_mult=10.0)
+        'decode_head': dict(lr_mult=0.0)
     },
     'model.neck.infer_mode': 'caption'
 }

@@ -6,7 +6,7 @@ import pytest
 import torch
 from camvid import ROWS, build_run_config, running
 from camvid.errors import BenchmarkError
-from camvid.rows import BURN_IN_LR, REFINER_ITERS, SEMI_ITERS
+from camvid.rows import BURN_IN_LR, NECK_ITERS, REFINER_ITERS, SEMI_ITERS
 from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
@@ -31,11 +31,19 @@ def test_semi_rows_start_from_their_heads_supervised_phase(row, init):
                                if init == 'supervised-diffrefine' else None)
 
 
-def test_refiner_phase_trains_only_the_refiner(tmp_path):
-    """Backbone, auxiliary head and the cascade's first head (the loaded
-    supervised model) get learning rate 0; the refiner the heads' rate."""
-    row = ROWS['supervised-diffrefine']
-    cfg = build_run_config(row, 0, REFINER_ITERS, str(tmp_path), 100)
+@pytest.mark.parametrize('row, iters, trained, frozen', [
+    ('supervised-diffrefine', REFINER_ITERS, 'decode_head.1.',
+     ('backbone.', 'decode_head.0.', 'auxiliary_head.')),
+    ('supervised-vl-oracle', NECK_ITERS, 'neck.',
+     ('backbone.', 'decode_head.', 'auxiliary_head.')),
+])
+def test_a_phase_trains_only_its_new_part(row, iters, trained, frozen,
+                                          tmp_path):
+    """What the phase loads (backbone, auxiliary head, the supervised
+    decode head) gets learning rate 0; the new part (the refiner, the VL
+    neck) the heads' rate."""
+    cfg = build_run_config(ROWS[row], 0, iters, str(tmp_path), 100,
+                           str(tmp_path / 'captions.jsonl'))
     adapt_cfg_to_device(cfg)
     register_all_modules()
     model = MODELS.build(cfg.model)
@@ -44,23 +52,33 @@ def test_refiner_phase_trains_only_the_refiner(tmp_path):
     for group in wrapper.optimizer.param_groups:
         for p in group['params']:
             lr_of[id(p)] = group['lr']
-    seen = {'frozen': 0, 'refiner': 0}
+    seen = {'frozen': 0, 'trained': 0}
     for name, p in model.named_parameters():
-        if name.startswith('decode_head.1.'):
+        if not p.requires_grad:  # the frozen text encoder: not optimised
+            continue
+        if name.startswith(trained):
             assert lr_of[id(p)] == pytest.approx(0.1), name
-            seen['refiner'] += 1
+            seen['trained'] += 1
         else:
-            assert name.startswith(('backbone.', 'decode_head.0.',
-                                    'auxiliary_head.')), name
+            assert name.startswith(frozen), name
             assert lr_of[id(p)] == 0, name
             seen['frozen'] += 1
-    assert seen['frozen'] and seen['refiner']
+    assert seen['frozen'] and seen['trained']
     # SGD at lr 0 leaves a frozen weight exactly as loaded
-    frozen = next(model.backbone.parameters())
-    before = frozen.detach().clone()
-    frozen.grad = torch.ones_like(frozen)
+    weight = next(model.backbone.parameters())
+    before = weight.detach().clone()
+    weight.grad = torch.ones_like(weight)
     wrapper.optimizer.step()
-    assert torch.equal(frozen, before)
+    assert torch.equal(weight, before)
+
+
+def test_neck_phase_is_selected_by_caption_inference(tmp_path):
+    cfg = build_run_config(ROWS['supervised-vl-oracle'], 0, NECK_ITERS,
+                           str(tmp_path), 100, str(tmp_path / 'c.jsonl'))
+    assert cfg.model.neck.infer_mode == 'caption'
+    assert ROWS['supervised-vl-oracle'].captioner == 'oracle'
+    assert ROWS['meanteacher-vl-oracle-neck'].init_from == \
+        'supervised-vl-oracle'
 
 
 def test_a_row_whose_phase_has_not_run_names_the_command(tmp_path):
