@@ -32,6 +32,16 @@ class CaptionCrossAttention(nn.Module):
     row the gates reached 0.0005 and 0.004 in 400 iterations and captions
     changed no prediction; ``tools/vl_neck_stats.py``.)
 
+    The attended text is layer-normalised before that projection. Without
+    it the block cannot pass a caption's information: the attention's own
+    projections leave the attended vectors at a scale of ~0.05, of which
+    the part that differs between captions is ~0.02, so the zero-started
+    projection would need weights ~50x its learning reach to turn it into
+    a feature change. Measured on the synthetic task of
+    ``tests/test_models/test_necks/test_vl_fusion_information.py`` (the
+    label's class is named only by the caption): chance accuracy without
+    the norm after 1000 SGD steps at lr 0.05 and 0.2, 98% with it.
+
     Args:
         channels (int): C of the feature map.
         text_dim (int): D of the caption tokens.
@@ -50,6 +60,7 @@ class CaptionCrossAttention(nn.Module):
             kdim=text_dim,
             vdim=text_dim,
             batch_first=True)
+        self.attended_norm = nn.LayerNorm(embed_dims)
         self.out = nn.Linear(embed_dims, channels)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
@@ -72,7 +83,8 @@ class CaptionCrossAttention(nn.Module):
             tokens,
             key_padding_mask=key_padding,
             need_weights=False)
-        update = self.out(attended).transpose(1, 2).reshape(b, c, h, w)
+        update = self.out(self.attended_norm(attended))  # (B, HW, C)
+        update = update.transpose(1, 2).reshape(b, c, h, w)
         update = update * has_text.view(b, 1, 1, 1).to(update.dtype)
         return x + torch.tanh(self.gate) * update
 
