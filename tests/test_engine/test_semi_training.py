@@ -63,6 +63,7 @@ def test_resume_continues_exactly(synthetic_root, tmp_path):
     assert any(k.startswith('teacher.') for k in state)
 
 
+@pytest.mark.slow
 def test_full_viladiff_trains_validates_and_resumes(synthetic_root, tmp_path):
     """The full method (mean teacher + VL path + diffusion head) on the
     synthetic data: caption and text losses logged, checkpoint reloads."""

@@ -159,20 +159,30 @@ def _semi_options(root):
     ]
 
 
+# each case is a train.py process (~10-15 s on one core): two in the fast
+# suite (a model key, a data file), the rest end-to-end with -m slow
 @pytest.mark.parametrize('option, message', [
     ('model.semi_train_cfg.threshold=1.5',
      'semi_train_cfg.threshold must be in [0, 1], got 1.5'),
-    ('train_dataloader.sampler.source_ratio=[1,0]',
-     'sampler.source_ratio must be two positive integers'),
-    ('train_dataloader.dataset.datasets.1.split_file=splits/none.txt',
-     'partition file not found: '),
+    pytest.param(
+        'train_dataloader.sampler.source_ratio=[1,0]',
+        'sampler.source_ratio must be two positive integers',
+        marks=pytest.mark.slow),
+    pytest.param(
+        'train_dataloader.dataset.datasets.1.split_file=splits/none.txt',
+        'partition file not found: ',
+        marks=pytest.mark.slow),
     ('train_dataloader.dataset.datasets.0.split_file=splits/bogus.txt',
      "bogus.txt:2: image 'train_9999' is not in the dataset"),
-    ('train_dataloader.dataset.datasets.1.split_file=splits/empty.txt',
-     'empty.txt lists no images'),
-    ('train_dataloader.batch_size=6',
-     'train_dataloader.batch_size (6) must equal '
-     'train_dataloader.sampler.batch_size (4)'),
+    pytest.param(
+        'train_dataloader.dataset.datasets.1.split_file=splits/empty.txt',
+        'empty.txt lists no images',
+        marks=pytest.mark.slow),
+    pytest.param(
+        'train_dataloader.batch_size=6',
+        'train_dataloader.batch_size (6) must equal '
+        'train_dataloader.sampler.batch_size (4)',
+        marks=pytest.mark.slow),
 ])
 def test_semi_bad_input_stops_at_start_with_the_key(synthetic_root, tmp_path,
                                                     option, message):
