@@ -225,6 +225,17 @@ ROWS: Dict[str, Row] = {
         iters=NECK_ITERS,
         init_from='supervised',
         captioner='oracle'),
+    # the VL model trained as the supervised row is (2000 iterations from
+    # ImageNet, everything learning), with oracle captions from the first
+    # step: text that carries information while the image features are
+    # still weak; val selects by caption inference
+    'supervised-vl-oracle-joint':
+    Row('configs/viladiff/vl-sup_effnetl0_camvid_1-8.py',
+        False,
+        True,
+        f'supervised with the VL path, trained together, {ORACLE_LABEL}',
+        {'model.neck.infer_mode': 'caption'},
+        captioner='oracle'),
     'meanteacher-vl-oracle-neck':
     burn_in_row(
         f'mean teacher + VL path from its neck phase, {ORACLE_LABEL}',

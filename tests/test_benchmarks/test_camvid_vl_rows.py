@@ -127,3 +127,21 @@ def test_report_shows_the_inference_modes_side_by_side():
                     '| 48.00 ± 1.00 | 49.50 ± 0.50 | -1.50 ± 0.50 |')
     no_modes = dict(result(0, 1, 1), infer_modes=None)
     assert infer_mode_lines(group_results([no_modes])) == []
+
+
+def test_joint_oracle_row_trains_as_the_supervised_row(tmp_path):
+    """supervised-vl-oracle-joint: the supervised row's schedule from
+    ImageNet (nothing loaded, nothing frozen), oracle captions, the
+    checkpoint chosen on caption inference."""
+    row, base = ROWS['supervised-vl-oracle-joint'], ROWS['supervised']
+    assert (row.iters, row.init_from, row.semi) == \
+        (base.iters, base.init_from, False)
+    assert row.captioner == 'oracle' and ORACLE_LABEL in row.label
+    cfg = build_run_config(row, 0, 2000, str(tmp_path), 500,
+                           default_caption_file(0, 'oracle'))
+    assert cfg.model.neck.infer_mode == 'caption'
+    assert cfg.load_from is None
+    keys = cfg.optim_wrapper.paramwise_cfg.custom_keys
+    assert all(v.get('lr_mult', 1) > 0 for v in keys.values())
+    supervised = build_run_config(base, 0, 2000, str(tmp_path), 500, None)
+    assert cfg.optim_wrapper.optimizer == supervised.optim_wrapper.optimizer
