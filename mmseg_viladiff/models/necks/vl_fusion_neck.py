@@ -23,6 +23,20 @@ INFER_MODES = ('caption', 'class', 'vision')
 ALIGN_RESOLUTIONS = ('level', 'label')
 
 
+def position_code(h: int, w: int, freqs: int, like: Tensor) -> Tensor:
+    """Sine-cosine code (H*W, 4 * freqs) of each pixel's normalised (row,
+    column) in (0, 1), row-major, frequencies pi * 2^k; dtype and device
+    of ``like``."""
+    kw = dict(dtype=like.dtype, device=like.device)
+    rows = (torch.arange(h, **kw) + 0.5) / h
+    cols = (torch.arange(w, **kw) + 0.5) / w
+    rows, cols = torch.meshgrid(rows, cols, indexing='ij')  # (H, W) each
+    scales = math.pi * 2.0**torch.arange(freqs, **kw)  # (F,)
+    angles = [c.reshape(-1, 1) * scales for c in (rows, cols)]  # (HW, F)
+    return torch.cat([f(a) for a in angles for f in (torch.sin, torch.cos)],
+                     dim=1)
+
+
 class CaptionCrossAttention(nn.Module):
     """Pixels attend to caption tokens; gated residual. A fresh block passes
     features through unchanged because its output projection starts at
@@ -42,18 +56,38 @@ class CaptionCrossAttention(nn.Module):
     label's class is named only by the caption): chance accuracy without
     the norm after 1000 SGD steps at lr 0.05 and 0.2, 98% with it.
 
+    The pixel queries also carry where each pixel lies: a fixed sine-cosine
+    code of its normalised (row, column) through a learned linear map. A
+    caption that says where ("a pedestrian on the left") can only reach the
+    right pixels through it: on the synthetic task where the caption names
+    the class of a left and of a right object that look alike, the block
+    without it reaches 47% (it knows which two classes, not which is
+    where), with it 97% (500 steps; ``test_vl_fusion_information.py``).
+
     Args:
         channels (int): C of the feature map.
         text_dim (int): D of the caption tokens.
         embed_dims (int): attention width E.
         num_heads (int): attention heads.
+        position_freqs (int): frequencies of the position code per axis
+            (0: queries without position).
     """
 
-    def __init__(self, channels: int, text_dim: int, embed_dims: int,
-                 num_heads: int) -> None:
+    def __init__(self,
+                 channels: int,
+                 text_dim: int,
+                 embed_dims: int,
+                 num_heads: int,
+                 position_freqs: int = 4) -> None:
         super().__init__()
+        if position_freqs < 0:
+            raise ConfigError(f'position_freqs must be >= 0, got '
+                              f'{position_freqs}')
+        self.position_freqs = position_freqs
         self.norm = nn.LayerNorm(channels)
         self.query = nn.Linear(channels, embed_dims)
+        self.position = nn.Linear(4 * position_freqs, embed_dims) \
+            if position_freqs else None
         self.attn = nn.MultiheadAttention(
             embed_dims,
             num_heads,
@@ -77,6 +111,9 @@ class CaptionCrossAttention(nn.Module):
         key_padding = ~mask
         key_padding[:, 0] &= has_text
         q = self.query(self.norm(x.flatten(2).transpose(1, 2)))  # (B, HW, E)
+        if self.position is not None:
+            code = position_code(h, w, self.position_freqs, x)  # (HW, 4F)
+            q = q + self.position(code)[None]
         attended, _ = self.attn(
             q,
             tokens,
@@ -171,6 +208,9 @@ class VLFusionNeck(BaseModule):
         class_levels (Sequence[int]): levels with the class path.
         embed_dims (int): cross-attention width.
         num_heads (int): cross-attention heads.
+        caption_position_freqs (int): frequencies per axis of the position
+            code in the caption path's pixel queries (0: none; see
+            :class:`CaptionCrossAttention`).
         infer_mode (str): what inference uses: 'caption' (captions and
             class text), 'class' (class text only) or 'vision' (no text).
         caption_dropout (float): in training, probability that a sample's
@@ -197,6 +237,7 @@ class VLFusionNeck(BaseModule):
                  class_levels: Sequence[int] = (-1, ),
                  embed_dims: int = 256,
                  num_heads: int = 8,
+                 caption_position_freqs: int = 4,
                  infer_mode: str = 'vision',
                  caption_dropout: float = 0.0,
                  align_weight: float = 0.5,
@@ -230,7 +271,7 @@ class VLFusionNeck(BaseModule):
         self.caption_attn = nn.ModuleDict({
             str(i):
             CaptionCrossAttention(in_channels[i], text_dim, embed_dims,
-                                  num_heads)
+                                  num_heads, caption_position_freqs)
             for i in self.caption_levels
         })
         self.class_path = nn.ModuleDict({
