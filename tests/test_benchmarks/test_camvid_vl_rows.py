@@ -145,3 +145,23 @@ def test_joint_oracle_row_trains_as_the_supervised_row(tmp_path):
     assert all(v.get('lr_mult', 1) > 0 for v in keys.values())
     supervised = build_run_config(base, 0, 2000, str(tmp_path), 500, None)
     assert cfg.optim_wrapper.optimizer == supervised.optim_wrapper.optimizer
+
+
+def test_crop_oracle_row_trains_neck_and_decode_head_only(tmp_path):
+    """supervised-vl-oracle-crop: from the supervised model, backbone and
+    auxiliary head frozen, the decode head at its config's rate, the neck
+    at 10x; oracle-regions captions for val/test from their file."""
+    row = ROWS['supervised-vl-oracle-crop']
+    assert (row.init_from, row.iters, row.captioner) == \
+        ('supervised', ROWS['supervised-vl-oracle'].iters, 'oracle-regions')
+    assert ORACLE_LABEL in row.label
+    captions = default_caption_file(0, row.captioner)
+    cfg = build_run_config(row, 0, row.iters, str(tmp_path), 125, captions)
+    keys = cfg.optim_wrapper.paramwise_cfg.custom_keys
+    assert keys.backbone.lr_mult == 0 and keys.auxiliary_head.lr_mult == 0
+    assert keys.decode_head.lr_mult == 10 and keys.neck.lr_mult == 10
+    assert cfg.model.neck.infer_mode == 'caption'
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert loader.dataset.pipeline[1].cache_file == captions
+    train = cfg.train_dataloader.dataset.dataset.pipeline
+    assert 'LoadCaption' not in [t['type'] for t in train]

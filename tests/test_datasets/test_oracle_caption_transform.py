@@ -1,0 +1,56 @@
+"""OracleCaptionFromLabel: a crop's caption from the crop's own labels, and
+the diagnostic config that uses it."""
+import os.path as osp
+import warnings
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT
+from mmengine.config import Config
+
+from mmseg_viladiff.datasets.transforms import OracleCaptionFromLabel
+from mmseg_viladiff.utils import DataError
+
+NAMES = ('sky', 'road', 'car')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'viladiff',
+                  'vl-sup_effnetl0_camvid_1-8_crop-oracle.py')
+
+
+def make(**kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # the oracle's diagnostic warning
+        return OracleCaptionFromLabel(NAMES, **kwargs)
+
+
+def test_caption_follows_the_flipped_crop():
+    seg = np.zeros((6, 6), np.uint8)  # sky everywhere
+    seg[3:, :] = 1  # road below
+    seg[4:, :2] = 2  # a car at the bottom left
+    caption = make()(dict(gt_seg_map=seg))['caption']
+    assert 'bottom left: car.' in caption and 'bottom right: road.' in caption
+    flipped = make()(dict(gt_seg_map=seg[:, ::-1].copy()))['caption']
+    assert 'bottom right: car.' in flipped and 'bottom left: road.' in flipped
+    # a crop without the car does not name it
+    assert 'car' not in make()(dict(gt_seg_map=seg[:, 3:]))['caption']
+
+
+def test_presence_variant_and_missing_label_map():
+    seg = np.full((4, 4), 2, np.uint8)
+    assert 'car' in make(variant='oracle')(dict(gt_seg_map=seg))['caption']
+    with pytest.raises(DataError, match='after LoadAnnotations'):
+        make()(dict(img_path='a.png'))
+
+
+def test_crop_oracle_config_captions_crops_and_reads_files_at_test():
+    cfg = Config.fromfile(CONFIG)
+    train = [t['type'] for t in cfg.train_dataloader.dataset.dataset.pipeline]
+    assert 'LoadCaption' not in train
+    assert train.index('OracleCaptionFromLabel') > train.index('RandomFlip')
+    assert train[-1] == 'PackSegInputs'
+    test = [t['type'] for t in cfg.test_dataloader.dataset.pipeline]
+    assert 'LoadCaption' in test
+    assert cfg.model.promptor.cache_dir is None
+    # the names are the dataset's, in its order
+    from mmseg_viladiff.datasets import CamVidDataset
+    oracle = cfg.train_dataloader.dataset.dataset.pipeline[-2]
+    assert tuple(oracle.class_names) == CamVidDataset.METAINFO['classes']
