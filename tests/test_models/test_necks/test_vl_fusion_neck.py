@@ -266,3 +266,21 @@ def test_fresh_caption_path_is_the_identity_and_learns_at_once():
     y = attn(x, t['caption_tokens'], t['caption_mask'])
     (y * torch.randn_like(y)).sum().backward()
     assert attn.out.weight.grad.abs().sum() == 0
+
+
+def test_position_code_and_its_option():
+    from mmseg_viladiff.models.necks.vl_fusion_neck import (
+        CaptionCrossAttention, position_code)
+    code = position_code(2, 3, 4, torch.zeros(1))
+    assert code.shape == (6, 16) and code.abs().max() <= 1
+    # pixels in one row share the row half of the code, not the column half
+    assert torch.equal(code[0, :8], code[2, :8])
+    assert not torch.equal(code[0, 8:], code[2, 8:])
+    assert CaptionCrossAttention(8, D, 16, 2, position_freqs=0).position \
+        is None
+    with pytest.raises(ConfigError, match='position_freqs'):
+        CaptionCrossAttention(8, D, 16, 2, position_freqs=-1)
+    # the neck passes its option on
+    neck = make_neck(caption_position_freqs=2)
+    assert all(m.position.in_features == 8
+               for m in neck.caption_attn.values())
