@@ -114,6 +114,17 @@ NECK_PHASE = {
     },
     'model.neck.infer_mode': 'caption'
 }
+#: the neck's phase with the decode head learning too (at its config's
+#: rate), so the head can adapt to what the text adds; the backbone and
+#: auxiliary head stay frozen
+NECK_HEAD_PHASE = {
+    'optim_wrapper.paramwise_cfg.custom_keys': {
+        'backbone': dict(lr_mult=0.0),
+        'auxiliary_head': dict(lr_mult=0.0),
+        'neck': dict(lr_mult=10.0)
+    },
+    'model.neck.infer_mode': 'caption'
+}
 #: the row label of every row whose captions read labels
 ORACLE_LABEL = 'oracle captions (diagnostic, reads labels)'
 
@@ -247,13 +258,19 @@ ROWS: Dict[str, Row] = {
         True,
         'supervised + VL path (neck and decode head phase), crop-consistent '
         f'{ORACLE_LABEL}: classes per 3x3 cell',
-        {
-            'optim_wrapper.paramwise_cfg.custom_keys': {
-                'backbone': dict(lr_mult=0.0),
-                'auxiliary_head': dict(lr_mult=0.0),
-                'neck': dict(lr_mult=10.0)
-            },
-            'model.neck.infer_mode': 'caption'
+        NECK_HEAD_PHASE,
+        iters=NECK_ITERS,
+        init_from='supervised',
+        captioner='oracle-regions'),
+    # the same with one pooled text embedding per caption phrase ('bottom
+    # left: car, road.') as the caption's tokens
+    'supervised-vl-oracle-crop-phrases':
+    Row('configs/viladiff/vl-sup_effnetl0_camvid_1-8_crop-oracle.py',
+        False,
+        True,
+        'supervised + VL path (neck and decode head phase), crop-consistent '
+        f'{ORACLE_LABEL}: classes per 3x3 cell, one token per phrase', {
+            **NECK_HEAD_PHASE, 'model.promptor.caption_units': 'phrases'
         },
         iters=NECK_ITERS,
         init_from='supervised',

@@ -147,11 +147,14 @@ def test_joint_oracle_row_trains_as_the_supervised_row(tmp_path):
     assert cfg.optim_wrapper.optimizer == supervised.optim_wrapper.optimizer
 
 
-def test_crop_oracle_row_trains_neck_and_decode_head_only(tmp_path):
-    """supervised-vl-oracle-crop: from the supervised model, backbone and
-    auxiliary head frozen, the decode head at its config's rate, the neck
-    at 10x; oracle-regions captions for val/test from their file."""
-    row = ROWS['supervised-vl-oracle-crop']
+@pytest.mark.parametrize(
+    'name', ['supervised-vl-oracle-crop', 'supervised-vl-oracle-crop-phrases'])
+def test_crop_oracle_rows_train_neck_and_decode_head_only(tmp_path, name):
+    """supervised-vl-oracle-crop(-phrases): from the supervised model,
+    backbone and auxiliary head frozen, the decode head at its config's
+    rate, the neck at 10x; oracle-regions captions for val/test from their
+    file."""
+    row = ROWS[name]
     assert (row.init_from, row.iters, row.captioner) == \
         ('supervised', ROWS['supervised-vl-oracle'].iters, 'oracle-regions')
     assert ORACLE_LABEL in row.label
@@ -165,3 +168,5 @@ def test_crop_oracle_row_trains_neck_and_decode_head_only(tmp_path):
         assert loader.dataset.pipeline[1].cache_file == captions
     train = cfg.train_dataloader.dataset.dataset.pipeline
     assert 'LoadCaption' not in [t['type'] for t in train]
+    assert cfg.model.promptor.get('caption_units', 'tokens') == \
+        ('phrases' if name.endswith('phrases') else 'tokens')

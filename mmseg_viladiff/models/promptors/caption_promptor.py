@@ -14,6 +14,8 @@ from ...utils.errors import ConfigError
 
 #: where class embeddings come from (see ``CaptionPromptor.class_text``)
 CLASS_TEXTS = ('prompts', 'concepts')
+#: what one caption token is (see ``CaptionPromptor.caption_units``)
+CAPTION_UNITS = ('tokens', 'phrases')
 
 
 @MODELS.register_module()
@@ -52,6 +54,13 @@ class CaptionPromptor(nn.Module):
             also keeps the buffers ``concept_embeddings`` (P, D) and
             ``concept_class`` (P,) (the class of each phrase), for heads
             that max-pool similarities over a class's phrases.
+        caption_units (str): what one caption token is: 'tokens' (default:
+            the encoder's token embeddings of the whole caption) or
+            'phrases' (the caption split at full stops, one pooled
+            embedding per phrase: 'bottom left: car, road.' becomes one
+            vector holding both the place and the classes, which the
+            fusion's pixels can match without binding a place word to the
+            class words that follow it).
     """
 
     def __init__(self,
@@ -61,8 +70,13 @@ class CaptionPromptor(nn.Module):
                  templates: Optional[Sequence[str]] = None,
                  cache_dir: Optional[str] = 'work_dirs/text_cache',
                  max_caption_tokens: Optional[int] = None,
-                 class_text: str = 'prompts') -> None:
+                 class_text: str = 'prompts',
+                 caption_units: str = 'tokens') -> None:
         super().__init__()
+        if caption_units not in CAPTION_UNITS:
+            raise ConfigError(f'CaptionPromptor.caption_units must be one of '
+                              f'{CAPTION_UNITS}, got {caption_units!r}')
+        self.caption_units = caption_units
         if class_text not in CLASS_TEXTS:
             raise ConfigError(f'CaptionPromptor.class_text must be one of '
                               f'{CLASS_TEXTS}, got {class_text!r}')
@@ -163,14 +177,22 @@ class CaptionPromptor(nn.Module):
             tuple(c) if isinstance(c, (list, tuple)) else (c, )
             for c in self.captions_of(batch_img_metas)
         ]
+        if self.caption_units == 'phrases':
+            parts = [
+                tuple(f'{u.strip()}.' for t in p for u in t.split('.')
+                      if u.strip()) for p in parts
+            ]
         texts = sorted({t for p in parts for t in p if t})
         cached = dict(zip(texts, self.cache.get(texts)))
         device = self.class_embeddings.device
         embs = []
         for p in parts:
-            pieces = [
-                cached[t].tokens[:self.max_caption_tokens] for t in p if t
-            ]
+            if self.caption_units == 'phrases':
+                pieces = [cached[t].pooled[None] for t in p]  # (1, D) each
+            else:
+                pieces = [
+                    cached[t].tokens[:self.max_caption_tokens] for t in p if t
+                ]
             embs.append(
                 torch.cat(pieces) if pieces else torch.zeros(
                     0, self.embed_dim))  # (L_i, D)

@@ -77,3 +77,30 @@ def test_caption_tuple_is_the_union_of_its_captions_tokens(promptor):
     assert torch.equal(tokens[0, :8], alone['caption_tokens'][0])
     assert torch.equal(tokens[0, 8:11], tokens[1, :3])
     assert torch.equal(tokens[2, :3], tokens[1, :3])
+
+
+def test_phrase_units_give_one_pooled_token_per_phrase(tmp_path):
+    promptor = MODELS.build(
+        dict(
+            type='CaptionPromptor',
+            text_encoder=dict(type='HFTextEncoder'),
+            vocabulary='camvid',
+            cache_dir=str(tmp_path),
+            caption_units='phrases'))
+    out = promptor([
+        dict(caption='top left: sky. bottom right: car, road.'),
+        dict(caption=('sky.', 'counts: 2 pole.')),  # a CutMix-ed pair
+        dict(caption='')
+    ])
+    tokens, mask = out['caption_tokens'], out['caption_mask']
+    assert tokens.shape == (3, 2, 384)
+    assert mask.sum(1).tolist() == [2, 2, 0]
+    expected = promptor.cache.get(['bottom right: car, road.'])[0].pooled
+    assert torch.equal(tokens[0, 1], expected)
+    with pytest.raises(ConfigError, match='caption_units'):
+        MODELS.build(
+            dict(
+                type='CaptionPromptor',
+                text_encoder=dict(type='HFTextEncoder'),
+                vocabulary='camvid',
+                caption_units='words'))
