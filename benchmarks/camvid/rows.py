@@ -106,24 +106,21 @@ REFINER_CLASS_WEIGHTS = dict(
 #: row could not say whether the fusion can use text that carries
 #: information.
 NECK_ITERS = 500
-NECK_PHASE = {
-    'optim_wrapper.paramwise_cfg.custom_keys': {
-        'backbone': dict(lr_mult=0.0),
-        'auxiliary_head': dict(lr_mult=0.0),
-        'decode_head': dict(lr_mult=0.0)
-    },
-    'model.neck.infer_mode': 'caption'
-}
-#: the neck's phase with the decode head learning too (at its config's
-#: rate), so the head can adapt to what the text adds; the backbone and
-#: auxiliary head stay frozen
+#: the same with the decode head learning too (at its config's rate), so
+#: the head can adapt to what the text adds; the backbone and auxiliary
+#: head stay frozen
 NECK_HEAD_PHASE = {
     'optim_wrapper.paramwise_cfg.custom_keys': {
         'backbone': dict(lr_mult=0.0),
-        'auxiliary_head': dict(lr_mult=0.0),
-        'neck': dict(lr_mult=10.0)
+        'auxiliary_head': dict(lr_mult=0.0)
     },
     'model.neck.infer_mode': 'caption'
+}
+NECK_PHASE = {
+    **NECK_HEAD_PHASE, 'optim_wrapper.paramwise_cfg.custom_keys': {
+        **NECK_HEAD_PHASE['optim_wrapper.paramwise_cfg.custom_keys'],
+        'decode_head': dict(lr_mult=0.0)
+    }
 }
 #: the row label of every row whose captions read labels
 ORACLE_LABEL = 'oracle captions (diagnostic, reads labels)'
