@@ -88,33 +88,11 @@ def evaluate(row: str, seed: int, split: str,
              work_dir: Optional[str]) -> dict:
     """Plain and presence-masked scores of one run's best checkpoint."""
     import torch
-    from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
-    from mmseg.registry import DATASETS, MODELS
 
-    import mmseg_viladiff  # noqa: F401  (registers modules, safe globals)
-
-    work_dir = osp.abspath(work_dir or bench.default_work_dir(row, seed))
-    dumped = osp.join(work_dir, f'{row}_seed{seed}.py')
-    if not osp.isfile(dumped):
-        raise bench.BenchmarkError(
-            f'{dumped} not found: run `python benchmarks/camvid_semi.py run '
-            f'{row} --seed {seed}` first')
-    ckpt, best_iter = bench.best_checkpoint(work_dir)
-    cfg = Config.fromfile(dumped)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    loader = cfg.get(f'{split}_dataloader')
-    cwd = os.getcwd()
-    os.chdir(bench.ROOT)  # the dumped config's data paths are relative
-    try:
-        dataset = DATASETS.build(loader.dataset)
-        model = MODELS.build(cfg.model)
-    finally:
-        os.chdir(cwd)
-    load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
-    model.eval()
+    run = bench.load_run(row, seed, work_dir,
+                         lambda cfg: cfg.get(f'{split}_dataloader').dataset)
+    dataset, model = run.dataset, run.model
     classes = list(dataset.metainfo['classes'])
     k = len(classes)
     hists = {m: np.zeros((k, k), np.int64) for m in MODES}
@@ -147,9 +125,9 @@ def evaluate(row: str, seed: int, split: str,
         seed=seed,
         split=split,
         images=len(dataset),
-        config_dump=dumped,
-        checkpoint=ckpt,
-        checkpoint_iter=best_iter,
+        config_dump=run.dumped,
+        checkpoint=run.checkpoint,
+        checkpoint_iter=run.checkpoint_iter,
         scores=scores,
         seconds=time.perf_counter() - start,
         machine=bench.machine_info(),

@@ -237,35 +237,14 @@ def evaluate(row: str, seed: int, thresholds: Sequence[float],
              work_dir: Optional[str]) -> dict:
     """Pseudo-label statistics of one run's best checkpoint (teacher)."""
     import torch
-    from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
-    from mmseg.registry import DATASETS, MODELS
-
-    import mmseg_viladiff  # noqa: F401  (registers modules, safe globals)
 
     if not bench.ROWS[row].semi:
         raise bench.BenchmarkError(
             f'{row} is not a semi-supervised row: it has no pseudo labels')
-    work_dir = osp.abspath(work_dir or bench.default_work_dir(row, seed))
-    dumped = osp.join(work_dir, f'{row}_seed{seed}.py')
-    if not osp.isfile(dumped):
-        raise bench.BenchmarkError(
-            f'{dumped} not found: run `python benchmarks/camvid_semi.py run '
-            f'{row} --seed {seed}` first')
-    ckpt, best_iter = bench.best_checkpoint(work_dir)
-    cfg = Config.fromfile(dumped)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    cwd = os.getcwd()
-    os.chdir(bench.ROOT)  # the dumped config's data paths are relative
-    try:
-        dataset = DATASETS.build(unlabeled_eval_dataset(cfg))
-        model = MODELS.build(cfg.model)
-    finally:
-        os.chdir(cwd)
-    load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
-    model.eval()
+    run = bench.load_run(row, seed, work_dir, unlabeled_eval_dataset)
+    dataset, model = run.dataset, run.model
+    dumped, ckpt, best_iter = run.dumped, run.checkpoint, run.checkpoint_iter
     semi_cfg = model.semi_train_cfg
     thresholds = sorted(set(thresholds) | {semi_cfg['threshold'], 0.0},
                         reverse=True)

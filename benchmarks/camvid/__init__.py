@@ -8,6 +8,7 @@ outputs and the budget).
 ``setup.cfg``).
 """
 from .errors import BenchmarkError
+from .loading import LoadedRun, load_run
 from .outputs import (best_checkpoint, median_train_scalar, parse_class_table,
                       read_scalars, read_test_metrics, val_curve)
 from .paths import (BENCHMARK, FIGURE_DIR, RESULTS_DIR, ROOT, WORK_ROOT,
@@ -22,7 +23,7 @@ from .running import (ensure_captions, ensure_oracle_captions, row_captions,
                       run)
 
 __all__ = [
-    'BenchmarkError', 'best_checkpoint', 'median_train_scalar',
+    'BenchmarkError', 'LoadedRun', 'load_run', 'best_checkpoint', 'median_train_scalar',
     'parse_class_table', 'read_scalars', 'read_test_metrics', 'val_curve',
     'BENCHMARK', 'FIGURE_DIR', 'RESULTS_DIR', 'ROOT', 'WORK_ROOT',
     'default_caption_file', 'default_work_dir', 'result_path', 'git_commit',

@@ -43,3 +43,17 @@ def test_region_mask_uses_each_cells_classes():
     assert (pred == expected).all()
     # image-level presence keeps class 0 (present somewhere) everywhere
     assert (presence_bound.presence_masked(logits, gt) == 0).all()
+
+
+def test_unrun_row_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+    proc = subprocess.run([
+        sys.executable, presence_bound.__file__, 'supervised', '--work-dir',
+        str(tmp_path / 'none'), '--results-dir',
+        str(tmp_path)
+    ],
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert 'camvid_semi.py run supervised --seed 0' in proc.stderr
