@@ -272,6 +272,20 @@ ROWS: Dict[str, Row] = {
         iters=NECK_ITERS,
         init_from='supervised',
         captioner='oracle-regions'),
+    # the same with the caption path's grounding loss (a classifier on the
+    # attended text alone, trained against the labels): the attention is
+    # taught to fetch each pixel's class from the caption directly
+    'supervised-vl-oracle-crop-ground':
+    Row('configs/viladiff/vl-sup_effnetl0_camvid_1-8_crop-oracle.py',
+        False,
+        True,
+        'supervised + VL path (neck and decode head phase), crop-consistent '
+        f'{ORACLE_LABEL}: classes per 3x3 cell, caption grounding loss', {
+            **NECK_HEAD_PHASE, 'model.neck.ground_weight': 1.0
+        },
+        iters=NECK_ITERS,
+        init_from='supervised',
+        captioner='oracle-regions'),
     'meanteacher-vl-oracle-neck':
     burn_in_row(
         f'mean teacher + VL path from its neck phase, {ORACLE_LABEL}',

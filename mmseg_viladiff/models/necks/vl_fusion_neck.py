@@ -101,10 +101,12 @@ class CaptionCrossAttention(nn.Module):
         nn.init.zeros_(self.out.bias)
         self.gate = nn.Parameter(torch.ones(1))
 
-    def forward(self, x: Tensor, tokens: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, tokens: Tensor,
+                mask: Tensor) -> Tuple[Tensor, Tensor]:
         """x (B, C, H, W), tokens (B, L, D), mask (B, L) bool (True: real
-        token) -> (B, C, H, W). Samples without tokens are returned as they
-        are; padded tokens receive no attention."""
+        token) -> the features (B, C, H, W) and the normalised attended text
+        (B, E, H, W) they were updated from. Samples without tokens are
+        returned as they are; padded tokens receive no attention."""
         b, c, h, w = x.shape
         has_text = mask.any(dim=1)  # (B,)
         # a sample with no token attends to its (zero) first slot, and its
@@ -121,10 +123,11 @@ class CaptionCrossAttention(nn.Module):
             tokens,
             key_padding_mask=key_padding,
             need_weights=False)
-        update = self.out(self.attended_norm(attended))  # (B, HW, C)
-        update = update.transpose(1, 2).reshape(b, c, h, w)
+        attended = self.attended_norm(attended)  # (B, HW, E)
+        update = self.out(attended).transpose(1, 2).reshape(b, c, h, w)
         update = update * has_text.view(b, 1, 1, 1).to(update.dtype)
-        return x + torch.tanh(self.gate) * update
+        attended = attended.transpose(1, 2).reshape(b, -1, h, w)
+        return x + torch.tanh(self.gate) * update, attended
 
 
 class ClassSimilarity(nn.Module):
@@ -183,7 +186,12 @@ class VLFusionNeck(BaseModule):
     """Dual-path vision-language fusion with distillation to vision only.
 
     * caption path: on ``caption_levels``, pixels attend to their image's
-      caption tokens (masked cross-attention, gated residual);
+      caption tokens (masked cross-attention, gated residual); with
+      ``ground_weight > 0`` a 1x1 classifier on the attended text alone
+      (grounding logits (B, K, H, W)) is trained against the labels, so the
+      attention learns to fetch each pixel's class from the caption instead
+      of waiting for the small gradient an already-fitted decode head sends
+      through the zero-started residual;
     * class path: on ``class_levels``, similarity logits (B, K, H, W)
       between projected pixels and the K class embeddings; their softmax is
       fed back into the features, and ``loss`` aligns them with labels or
@@ -218,6 +226,10 @@ class VLFusionNeck(BaseModule):
             caption is dropped (its caption path is skipped), so the model
             also learns to work from class text alone.
         align_weight (float): weight of the similarity-map alignment loss.
+        ground_weight (float): weight of the caption grounding loss (0: no
+            grounding classifier). Its labels and resolution follow
+            ``align_resolution``; samples whose caption is empty or dropped
+            are left out.
         align_resolution (str): 'level' (default; labels nearest-downsampled
             to each class level: at stride 16 a 192 crop gives a 12x12 map
             in which about half of the crops holding a pole or a pedestrian
@@ -242,6 +254,7 @@ class VLFusionNeck(BaseModule):
                  infer_mode: str = 'vision',
                  caption_dropout: float = 0.0,
                  align_weight: float = 0.5,
+                 ground_weight: float = 0.0,
                  align_resolution: str = 'level',
                  distill_weight: float = 1.0,
                  temperature: float = 0.07,
@@ -254,6 +267,9 @@ class VLFusionNeck(BaseModule):
         if not 0 <= caption_dropout <= 1:
             raise ConfigError(f'VLFusionNeck.caption_dropout must be in '
                               f'[0, 1], got {caption_dropout}')
+        if ground_weight < 0:
+            raise ConfigError(f'VLFusionNeck.ground_weight must be >= 0, '
+                              f'got {ground_weight}')
         if align_resolution not in ALIGN_RESOLUTIONS:
             raise ConfigError(f'VLFusionNeck.align_resolution must be one of '
                               f'{ALIGN_RESOLUTIONS}, got {align_resolution!r}')
@@ -267,6 +283,7 @@ class VLFusionNeck(BaseModule):
         self.infer_mode = infer_mode
         self.caption_dropout = caption_dropout
         self.align_weight = align_weight
+        self.ground_weight = ground_weight
         self.align_resolution = align_resolution
         self.distill_weight = distill_weight
         self.caption_attn = nn.ModuleDict({
@@ -275,6 +292,10 @@ class VLFusionNeck(BaseModule):
                                   num_heads, caption_position_freqs)
             for i in self.caption_levels
         })
+        self.grounding = nn.ModuleDict({
+            str(i): nn.Conv2d(embed_dims, num_classes, 1)
+            for i in self.caption_levels
+        }) if ground_weight > 0 else None
         self.class_path = nn.ModuleDict({
             str(i):
             ClassSimilarity(in_channels[i], text_dim, num_classes, temperature)
@@ -314,8 +335,10 @@ class VLFusionNeck(BaseModule):
 
         Returns:
             tuple: the output pyramid (same shapes as ``inputs``), and aux
-            outputs for :meth:`loss`: ``similarity`` (level -> (B, K, H_i,
-            W_i) logits), ``fused`` and ``vision`` (level -> features).
+            outputs for :meth:`loss`: ``similarity`` and ``grounding``
+            (level -> (B, K, H_i, W_i) logits), ``has_caption`` ((B,) bool:
+            the samples the caption path read), ``fused`` and ``vision``
+            (level -> features).
         """
         if len(inputs) != len(self.in_channels):
             raise ValueError(f'VLFusionNeck expects {len(self.in_channels)} '
@@ -325,7 +348,7 @@ class VLFusionNeck(BaseModule):
             raise ConfigError(f'VLFusionNeck mode {mode!r} is not one of '
                               f"{INFER_MODES + ('train', )}")
         outs = list(inputs)
-        aux = dict(similarity={}, fused={}, vision={})
+        aux = dict(similarity={}, grounding={}, fused={}, vision={})
         if mode in ('train', 'vision'):
             aux['vision'] = {
                 i: self.vision_path[str(i)](inputs[i])
@@ -341,8 +364,12 @@ class VLFusionNeck(BaseModule):
                 keep = torch.rand(mask.shape[0], device=mask.device) >= \
                     self.caption_dropout
                 mask = mask & keep[:, None]
+            aux['has_caption'] = mask.any(dim=1)
             for i in self.caption_levels:
-                outs[i] = self.caption_attn[str(i)](outs[i], tokens, mask)
+                outs[i], attended = self.caption_attn[str(i)](outs[i], tokens,
+                                                              mask)
+                if self.grounding is not None and mode == 'train':
+                    aux['grounding'][i] = self.grounding[str(i)](attended)
         for i in self.class_levels:
             outs[i], aux['similarity'][i] = self.class_path[str(i)](
                 outs[i], text['class_embeddings'])
@@ -380,8 +407,10 @@ class VLFusionNeck(BaseModule):
             dict[str, Tensor]: ``loss_vl_align`` (cross-entropy of the
             similarity logits against the labels: nearest-downsampled to
             each level, or with the logits bilinearly upsampled to the
-            labels' resolution, see ``align_resolution``) and
-            ``loss_vl_distill`` (MSE of vision path vs detached fused
+            labels' resolution, see ``align_resolution``), with
+            ``ground_weight`` ``loss_vl_ground`` (the same cross-entropy of
+            the caption path's grounding logits, captioned samples only),
+            and ``loss_vl_distill`` (MSE of vision path vs detached fused
             features, relative to the fused features' mean square).
         """
         losses = {}
@@ -393,6 +422,18 @@ class VLFusionNeck(BaseModule):
             ]
             losses['loss_vl_align'] = self.align_weight * torch.stack(
                 align).mean()
+        if aux['grounding']:
+            gt = torch.stack([s.gt_sem_seg.data for s in data_samples])
+            # a sample the caption path did not read has nothing to ground
+            gt = gt.masked_fill(
+                ~aux['has_caption'].to(gt.device).view(-1, 1, 1, 1),
+                IGNORE_INDEX)
+            ground = [
+                self._align_loss(logits, gt)
+                for logits in aux['grounding'].values()
+            ]
+            losses['loss_vl_ground'] = self.ground_weight * torch.stack(
+                ground).mean()
         if aux['vision'] and aux['fused']:
             distill = []
             for i, vision in aux['vision'].items():

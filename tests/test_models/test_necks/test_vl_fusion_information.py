@@ -14,12 +14,17 @@ caption path.
   caption names both, each word tagged 'left' or 'right'. Without the
   position code in the pixel queries the block knows which two classes,
   not which is where (47% at 500 steps, 97% with it).
+* grounding: the caption path's grounding loss alone (no head, no task
+  loss) teaches the attention to fetch each object pixel's class word.
 
 See ``CaptionCrossAttention``.
 """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
 
 from mmseg_viladiff.models import VLFusionNeck
 
@@ -68,6 +73,13 @@ def sample(task: dict, b: int, g: torch.Generator):
         caption_mask=torch.ones(b, TOKENS, dtype=torch.bool),
         class_embeddings=words)
     return x, y, text
+
+
+def label_sample(label: torch.Tensor) -> SegDataSample:
+    """A data sample holding a (H, W) label map."""
+    s = SegDataSample()
+    s.gt_sem_seg = PixelData(data=label[None])
+    return s
 
 
 def object_accuracy(neck, head, task, mode: str) -> float:
@@ -128,3 +140,33 @@ def test_caption_path_puts_words_where_the_caption_says():
     # without the position code: which two classes, not which is where
     neck, head = train(task, 500, caption_position_freqs=0)
     assert object_accuracy(neck, head, task, 'caption') < 0.65
+
+
+def test_grounding_loss_alone_teaches_the_attention_to_fetch_the_class():
+    task = make_task('what')
+    torch.manual_seed(0)
+    neck = VLFusionNeck([C],
+                        D,
+                        K,
+                        caption_levels=(0, ),
+                        class_levels=(),
+                        embed_dims=32,
+                        num_heads=4,
+                        ground_weight=1.0)
+    optim = torch.optim.SGD(neck.parameters(), lr=0.05, momentum=0.9)
+    g = torch.Generator().manual_seed(1)
+    for _ in range(300):
+        x, y, text = sample(task, 16, g)
+        # background is not a class of the vocabulary: ignored
+        y = y.masked_fill(y == BACKGROUND, 255)
+        _, aux = neck([x], text, 'train')
+        loss = neck.loss(aux, [label_sample(label) for label in y])
+        optim.zero_grad()
+        loss['loss_vl_ground'].backward()
+        optim.step()
+    x, y, text = sample(task, 256, torch.Generator().manual_seed(99))
+    with torch.no_grad():
+        _, aux = neck([x], text, 'train')
+    pred = aux['grounding'][0].argmax(1)
+    obj = y != BACKGROUND
+    assert (pred[obj] == y[obj]).float().mean().item() > 0.9

@@ -154,6 +154,40 @@ def test_all_ignored_labels_give_zero_align_loss():
     losses['loss_vl_align'].backward()  # still part of the graph
 
 
+def test_grounding_loss_reads_only_captioned_samples():
+    assert make_neck().grounding is None
+    neck = make_neck(ground_weight=2.0).train()
+    x = feats()
+    t = text(valid=(6, 0))  # the second image has no caption
+    labels = torch.randint(0, K, (2, 64, 64))
+    _, aux = neck(x, t, 'train')
+    assert aux['has_caption'].tolist() == [True, False]
+    assert [g.shape for g in aux['grounding'].values()] == \
+        [(2, K, 4, 4), (2, K, 2, 2)]
+    loss = neck.loss(aux, samples(labels))['loss_vl_ground']
+    # the uncaptioned sample's labels do not count
+    other = labels.clone()
+    other[1] = torch.randint(0, K, (64, 64))
+    assert neck.loss(aux, samples(other))['loss_vl_ground'].item() == \
+        pytest.approx(loss.item())
+    changed = labels.clone()
+    changed[0] = (changed[0] + 1) % K
+    assert neck.loss(aux, samples(changed))['loss_vl_ground'].item() != \
+        pytest.approx(loss.item())
+    loss.backward()  # trains the attention that fetched the text
+    for attn in neck.caption_attn.values():
+        assert attn.query.weight.grad.abs().sum() > 0
+        assert attn.attn.v_proj_weight.grad.abs().sum() > 0
+    # inference computes no grounding logits; nor does a no-caption batch
+    # ground anything
+    assert neck.eval()(x, t, 'caption')[1]['grounding'] == {}
+    _, aux = neck.train()(x, text(valid=(0, 0)), 'train')
+    empty = neck.loss(aux, samples(labels))['loss_vl_ground']
+    assert empty.item() == 0
+    with pytest.raises(ConfigError, match='ground_weight'):
+        make_neck(ground_weight=-1)
+
+
 def test_distillation_loss_decreases_on_toy_problem():
     neck = make_neck(caption_dropout=0.0).train()
     open_gates(neck)
@@ -256,14 +290,14 @@ def test_fresh_caption_path_is_the_identity_and_learns_at_once():
     attn = CaptionCrossAttention(8, D, 16, 2)
     x = torch.randn(2, 8, 4, 4)
     t = text(b=2)
-    y = attn(x, t['caption_tokens'], t['caption_mask'])
-    assert torch.equal(y, x)
+    y, attended = attn(x, t['caption_tokens'], t['caption_mask'])
+    assert torch.equal(y, x) and attended.shape == (2, 16, 4, 4)
     (y * torch.randn_like(y)).sum().backward()
     assert attn.out.weight.grad.abs().sum() > 0
     attn.zero_grad()
     with torch.no_grad():
         attn.gate.zero_()
-    y = attn(x, t['caption_tokens'], t['caption_mask'])
+    y, _ = attn(x, t['caption_tokens'], t['caption_mask'])
     (y * torch.randn_like(y)).sum().backward()
     assert attn.out.weight.grad.abs().sum() == 0
 
