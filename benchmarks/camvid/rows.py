@@ -286,6 +286,22 @@ ROWS: Dict[str, Row] = {
         iters=NECK_ITERS,
         init_from='supervised',
         captioner='oracle-regions'),
+    # ... and its grounding log-probabilities, scaled per class (from 0),
+    # added to the decode head's logits (late fusion; in training, caption
+    # inference and pseudo labels, never on the vision-only pyramid)
+    'supervised-vl-oracle-crop-prior':
+    Row('configs/viladiff/vl-sup_effnetl0_camvid_1-8_crop-oracle.py',
+        False,
+        True,
+        'supervised + VL path (neck and decode head phase), crop-consistent '
+        f'{ORACLE_LABEL}: classes per 3x3 cell, grounding loss and text prior',
+        {
+            **NECK_HEAD_PHASE, 'model.neck.ground_weight': 1.0,
+            'model.neck.ground_prior': True
+        },
+        iters=NECK_ITERS,
+        init_from='supervised',
+        captioner='oracle-regions'),
     'meanteacher-vl-oracle-neck':
     burn_in_row(
         f'mean teacher + VL path from its neck phase, {ORACLE_LABEL}',

@@ -149,10 +149,10 @@ def test_joint_oracle_row_trains_as_the_supervised_row(tmp_path):
 
 @pytest.mark.parametrize('name', [
     'supervised-vl-oracle-crop', 'supervised-vl-oracle-crop-phrases',
-    'supervised-vl-oracle-crop-ground'
+    'supervised-vl-oracle-crop-ground', 'supervised-vl-oracle-crop-prior'
 ])
 def test_crop_oracle_rows_train_neck_and_decode_head_only(tmp_path, name):
-    """supervised-vl-oracle-crop(-phrases, -ground): from the supervised model,
+    """supervised-vl-oracle-crop(-phrases, -ground, -prior): from the supervised model,
     backbone and auxiliary head frozen, the decode head at its config's
     rate, the neck at 10x; oracle-regions captions for val/test from their
     file."""
@@ -172,5 +172,6 @@ def test_crop_oracle_rows_train_neck_and_decode_head_only(tmp_path, name):
     assert 'LoadCaption' not in [t['type'] for t in train]
     assert cfg.model.promptor.get('caption_units', 'tokens') == \
         ('phrases' if name.endswith('phrases') else 'tokens')
-    assert cfg.model.neck.get('ground_weight', 0) == \
-        (1.0 if name.endswith('ground') else 0)
+    grounded = name.endswith(('ground', 'prior'))
+    assert cfg.model.neck.get('ground_weight', 0) == (1.0 if grounded else 0)
+    assert cfg.model.neck.get('ground_prior', False) == name.endswith('prior')

@@ -191,7 +191,11 @@ class VLFusionNeck(BaseModule):
       (grounding logits (B, K, H, W)) is trained against the labels, so the
       attention learns to fetch each pixel's class from the caption instead
       of waiting for the small gradient an already-fitted decode head sends
-      through the zero-started residual;
+      through the zero-started residual; with ``ground_prior`` as well,
+      the grounding log-probabilities, scaled per class (scales start at
+      0), form a text prior (B, K, H, W) that the segmentor adds to the
+      decode head's logits (late fusion: the text reaches the prediction
+      without the head having to learn to read it from the features);
     * class path: on ``class_levels``, similarity logits (B, K, H, W)
       between projected pixels and the K class embeddings; their softmax is
       fed back into the features, and ``loss`` aligns them with labels or
@@ -230,6 +234,8 @@ class VLFusionNeck(BaseModule):
             grounding classifier). Its labels and resolution follow
             ``align_resolution``; samples whose caption is empty or dropped
             are left out.
+        ground_prior (bool): also return the text prior ``prior`` (needs
+            ``ground_weight > 0``); see above.
         align_resolution (str): 'level' (default; labels nearest-downsampled
             to each class level: at stride 16 a 192 crop gives a 12x12 map
             in which about half of the crops holding a pole or a pedestrian
@@ -255,6 +261,7 @@ class VLFusionNeck(BaseModule):
                  caption_dropout: float = 0.0,
                  align_weight: float = 0.5,
                  ground_weight: float = 0.0,
+                 ground_prior: bool = False,
                  align_resolution: str = 'level',
                  distill_weight: float = 1.0,
                  temperature: float = 0.07,
@@ -270,6 +277,10 @@ class VLFusionNeck(BaseModule):
         if ground_weight < 0:
             raise ConfigError(f'VLFusionNeck.ground_weight must be >= 0, '
                               f'got {ground_weight}')
+        if ground_prior and not ground_weight > 0:
+            raise ConfigError('VLFusionNeck.ground_prior needs '
+                              'ground_weight > 0 (the prior is the grounding '
+                              'classifier\'s output)')
         if align_resolution not in ALIGN_RESOLUTIONS:
             raise ConfigError(f'VLFusionNeck.align_resolution must be one of '
                               f'{ALIGN_RESOLUTIONS}, got {align_resolution!r}')
@@ -284,6 +295,7 @@ class VLFusionNeck(BaseModule):
         self.caption_dropout = caption_dropout
         self.align_weight = align_weight
         self.ground_weight = ground_weight
+        self.ground_prior = ground_prior
         self.align_resolution = align_resolution
         self.distill_weight = distill_weight
         self.caption_attn = nn.ModuleDict({
@@ -296,6 +308,9 @@ class VLFusionNeck(BaseModule):
             str(i): nn.Conv2d(embed_dims, num_classes, 1)
             for i in self.caption_levels
         }) if ground_weight > 0 else None
+        # per class, from 0: a fresh prior changes no prediction
+        self.prior_scale = nn.Parameter(torch.zeros(num_classes)) \
+            if ground_prior else None
         self.class_path = nn.ModuleDict({
             str(i):
             ClassSimilarity(in_channels[i], text_dim, num_classes, temperature)
@@ -338,7 +353,8 @@ class VLFusionNeck(BaseModule):
             outputs for :meth:`loss`: ``similarity`` and ``grounding``
             (level -> (B, K, H_i, W_i) logits), ``has_caption`` ((B,) bool:
             the samples the caption path read), ``fused`` and ``vision``
-            (level -> features).
+            (level -> features), and with ``ground_prior`` the text prior
+            ``prior`` (B, K, H, W) of the caption modes.
         """
         if len(inputs) != len(self.in_channels):
             raise ValueError(f'VLFusionNeck expects {len(self.in_channels)} '
@@ -368,13 +384,31 @@ class VLFusionNeck(BaseModule):
             for i in self.caption_levels:
                 outs[i], attended = self.caption_attn[str(i)](outs[i], tokens,
                                                               mask)
-                if self.grounding is not None and mode == 'train':
+                if self.grounding is not None:
                     aux['grounding'][i] = self.grounding[str(i)](attended)
+            if self.ground_prior:
+                aux['prior'] = self._prior(aux['grounding'],
+                                           aux['has_caption'])
         for i in self.class_levels:
             outs[i], aux['similarity'][i] = self.class_path[str(i)](
                 outs[i], text['class_embeddings'])
         aux['fused'] = {i: outs[i] for i in self.text_levels}
         return tuple(outs), aux
+
+    def _prior(self, grounding: Dict[int, Tensor], has_caption: Tensor) -> Tensor:
+        """The text prior (B, K, H, W) at the finest caption level: the mean
+        over caption levels of the grounding log-probabilities (bilinearly
+        upsampled), times ``prior_scale``; 0 for samples without caption."""
+        size = max((g.shape[2:] for g in grounding.values()),
+                   key=lambda s: s[0] * s[1])
+        logp = torch.stack([
+            F.interpolate(
+                g, size=size, mode='bilinear',
+                align_corners=False).log_softmax(dim=1)
+            for g in grounding.values()
+        ]).mean(dim=0)  # (B, K, H, W)
+        keep = has_caption.view(-1, 1, 1, 1).to(logp.dtype)
+        return logp * self.prior_scale.view(1, -1, 1, 1) * keep
 
     def _align_loss(self, sim: Tensor, gt: Tensor) -> Tensor:
         """Cross-entropy of similarity logits (B, K, h, w) against labels

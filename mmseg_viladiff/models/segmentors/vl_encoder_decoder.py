@@ -5,6 +5,7 @@ from typing import List, Optional, Tuple
 
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...utils.errors import ConfigError
@@ -35,6 +36,13 @@ class VLSegmentorMixin:
     images its targets already are the pseudo labels of a teacher that read
     the captions, which is how the text's information reaches the vision
     path.
+
+    A neck with ``ground_prior`` returns a text prior (B, K, h, w) with the
+    caption modes; it is added to the decode head's logits (bilinearly
+    resized to them) wherever they are computed from that neck's output:
+    the task loss on fused features, inference, and a mean teacher's
+    pseudo labels (:meth:`add_text_prior`); never to the vision-only
+    pyramid's.
 
     Args:
         promptor (dict): config of the ``CaptionPromptor``.
@@ -69,7 +77,14 @@ class VLSegmentorMixin:
                     f'{key} = {got}, but the promptor (vocabulary '
                     f'{self.promptor.vocabulary.name!r}, text dim {dim}) '
                     f'needs {want}')
+        if self.neck.ground_prior and isinstance(heads, nn.ModuleList):
+            raise ConfigError(
+                f'neck.ground_prior adds a text prior to one decode head\'s '
+                f'logits; {type(self).__name__} has a cascade of '
+                f'{len(heads)} heads')
         self._text_metas: Optional[List[dict]] = None
+        # the text prior of the latest extract_feat (None: none)
+        self._text_prior: Optional[Tensor] = None
 
     @contextlib.contextmanager
     def _metas(self, batch_img_metas: Optional[List[dict]]):
@@ -111,7 +126,23 @@ class VLSegmentorMixin:
             text = self.promptor(metas)
         elif mode == 'class':
             text = self.promptor()
-        return self.neck(self.backbone(inputs), text, mode)
+        outs, aux = self.neck(self.backbone(inputs), text, mode)
+        self._text_prior = aux.get('prior')
+        return outs, aux
+
+    def add_text_prior(self, logits: Tensor) -> Tensor:
+        """``logits`` (B, K, H, W) of the decode head on the latest
+        ``extract_feat``'s pyramid, plus that pyramid's text prior resized
+        to them (unchanged without a prior)."""
+        prior = self._text_prior
+        if prior is None:
+            return logits
+        if prior.shape[:2] != logits.shape[:2]:
+            raise ValueError(f'text prior {tuple(prior.shape)} does not '
+                             f'match decode logits {tuple(logits.shape)}')
+        return logits + F.interpolate(
+            prior, size=logits.shape[2:], mode='bilinear',
+            align_corners=False)
 
     def extract_feat(self,
                      inputs: Tensor,
@@ -121,12 +152,27 @@ class VLSegmentorMixin:
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]):
         with self._metas(batch_img_metas):
-            return super().encode_decode(inputs, batch_img_metas)
+            if not self.neck.ground_prior:
+                return super().encode_decode(inputs, batch_img_metas)
+            x = self.extract_feat(inputs)
+            logits = self.add_text_prior(self.decode_head.forward(x))
+            return self.decode_head.predict_by_feat(logits, batch_img_metas)
 
     def _forward(self, inputs: Tensor, data_samples=None):
         metas = [s.metainfo for s in data_samples] if data_samples else None
         with self._metas(metas):
-            return super()._forward(inputs, data_samples)
+            if not self.neck.ground_prior:
+                return super()._forward(inputs, data_samples)
+            return self.add_text_prior(
+                self.decode_head.forward(self.extract_feat(inputs)))
+
+    def _decode_head_forward_train(self, inputs: Tuple[Tensor, ...],
+                                   data_samples: list) -> dict:
+        if not self.neck.ground_prior:
+            return super()._decode_head_forward_train(inputs, data_samples)
+        logits = self.add_text_prior(self.decode_head.forward(inputs))
+        losses = self.decode_head.loss_by_feat(logits, data_samples)
+        return {f'decode.{k}': v for k, v in losses.items()}
 
     def loss(self, inputs: Tensor, data_samples: list) -> dict:
         """Decode-head (and auxiliary-head) losses on the fused features,
@@ -151,7 +197,12 @@ class VLSegmentorMixin:
         pyramid = list(x)
         for level, feat in aux['vision'].items():
             pyramid[level] = feat
-        losses = self._decode_head_forward_train(tuple(pyramid), data_samples)
+        prior, self._text_prior = self._text_prior, None  # text-free
+        try:
+            losses = self._decode_head_forward_train(
+                tuple(pyramid), data_samples)
+        finally:
+            self._text_prior = prior
         return {
             f'vision.{k}': v * self.vision_task_weight if 'loss' in k else v
             for k, v in losses.items()

@@ -31,7 +31,10 @@ def cascade_logits(segmentor,
     """
     heads = segmentor.decode_head
     if not isinstance(heads, nn.ModuleList):
-        return heads.forward(feats), None, heads
+        logits = heads.forward(feats)
+        # a VL segmentor's text prior (VLSegmentorMixin.add_text_prior)
+        add_prior = getattr(segmentor, 'add_text_prior', None)
+        return (add_prior(logits) if add_prior else logits), None, heads
     first = logits = heads[0].forward(feats)
     if not refined:
         return first, None, heads[0]

@@ -178,14 +178,40 @@ def test_grounding_loss_reads_only_captioned_samples():
     for attn in neck.caption_attn.values():
         assert attn.query.weight.grad.abs().sum() > 0
         assert attn.attn.v_proj_weight.grad.abs().sum() > 0
-    # inference computes no grounding logits; nor does a no-caption batch
-    # ground anything
-    assert neck.eval()(x, t, 'caption')[1]['grounding'] == {}
+    # without ground_prior the neck returns no prior; a no-caption batch
+    # grounds nothing
+    assert 'prior' not in neck.eval()(x, t, 'caption')[1]
     _, aux = neck.train()(x, text(valid=(0, 0)), 'train')
     empty = neck.loss(aux, samples(labels))['loss_vl_ground']
     assert empty.item() == 0
     with pytest.raises(ConfigError, match='ground_weight'):
         make_neck(ground_weight=-1)
+
+
+def test_text_prior_from_grounding():
+    neck = make_neck(ground_weight=1.0, ground_prior=True).eval()
+    x, t = feats(), text(valid=(6, 0))
+    with torch.no_grad():
+        neck.prior_scale.copy_(torch.arange(1.0, K + 1))
+        _, aux = neck(x, t, 'caption')
+    prior = aux['prior']  # at the finer caption level (4x4)
+    assert prior.shape == (2, K, 4, 4)
+    assert prior[1].abs().sum() == 0  # no caption, no prior
+    # per class: scale k times a log-probability (<= 0)
+    logp = prior[0] / neck.prior_scale.view(K, 1, 1)
+    assert (logp <= 0).all()
+    # the mean of the levels' log-probabilities, the coarse one upsampled
+    levels = [
+        torch.nn.functional.interpolate(
+            aux['grounding'][i], size=(4, 4), mode='bilinear').log_softmax(1)
+        for i in (2, 3)
+    ]
+    assert torch.allclose(logp, (levels[0][0] + levels[1][0]) / 2,
+                          atol=1e-5)
+    for mode in ('class', 'vision'):
+        assert 'prior' not in neck(x, t, mode)[1]
+    with pytest.raises(ConfigError, match='ground_weight'):
+        make_neck(ground_prior=True)
 
 
 def test_distillation_loss_decreases_on_toy_problem():

@@ -251,3 +251,70 @@ def test_unimatch_branches_with_the_vl_cascade(model_cfg):
     stem = next(model.student.backbone.parameters())
     [grad] = torch.autograd.grad(losses['fp.decode_0.loss_ce'], [stem])
     assert grad.abs().sum() > 0
+
+
+def _plain_vl_segmentor(model_cfg, **neck):
+    """The synthetic config's VL segmentor with its first decode head only
+    (a VLEncoderDecoder) and ``neck`` options."""
+    cfg = copy.deepcopy(model_cfg.segmentor)
+    cfg.type = 'VLEncoderDecoder'
+    cfg.decode_head = cfg.decode_head[0]
+    cfg.pop('num_stages')
+    cfg.vision_task_weight = 1.0
+    cfg.neck.update(neck)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def test_text_prior_reaches_loss_inference_and_pseudo_labels(model_cfg):
+    from mmseg_viladiff.models.utils import cascade_logits
+    model = _plain_vl_segmentor(
+        model_cfg, ground_weight=1.0, ground_prior=True, infer_mode='caption')
+    inputs, samples = batch()
+    metas = [s.metainfo for s in samples]
+    model.eval()
+    with torch.no_grad():
+        fresh = model.encode_decode(inputs, metas)
+        model.neck.prior_scale.fill_(1.0)
+        with_prior = model.encode_decode(inputs, metas)
+        x = model.extract_feat(inputs, metas)
+        plain = model.decode_head.forward(x)
+        prior = model._text_prior  # (B, K, h, w), this batch's
+        # the teacher's path (pseudo labels) adds the same prior
+        teacher, _, _ = cascade_logits(model, x)
+    # a fresh prior (scales 0) changes nothing; a trained one is added to
+    # the logits, except for the image without caption (index 2)
+    assert torch.allclose(fresh, model.decode_head.predict_by_feat(
+        plain, metas))
+    assert not torch.allclose(fresh, with_prior)
+    assert torch.allclose(fresh[2], with_prior[2])
+    assert torch.allclose(teacher, model.add_text_prior(plain))
+    assert prior[2].abs().sum() == 0 and prior[0].abs().sum() > 0
+    # vision-only inference has no prior
+    model.neck.infer_mode = 'vision'
+    with torch.no_grad():
+        model.encode_decode(inputs, metas)
+    assert model._text_prior is None
+    # training: the decode loss reaches the prior's scales; the vision-only
+    # pyramid's loss does not see the prior
+    model.neck.infer_mode = 'caption'
+    model.train()
+    losses = model.loss(inputs, samples)
+    assert 'loss_vl_ground' in losses
+    decode = [k for k in losses if k.startswith('decode.loss')]
+    sum(losses[k] for k in decode).backward()
+    assert model.neck.prior_scale.grad.abs().sum() > 0
+    model.zero_grad()
+    losses = model.loss(inputs, samples)
+    sum(losses[f'vision.{k}'] for k in decode).backward()
+    grad = model.neck.prior_scale.grad
+    assert grad is None or grad.abs().sum() == 0
+
+
+def test_text_prior_config_errors(model_cfg):
+    with pytest.raises(ConfigError, match='ground_weight'):
+        _plain_vl_segmentor(model_cfg, ground_prior=True)
+    cfg = copy.deepcopy(model_cfg.segmentor)
+    cfg.neck.update(ground_weight=1.0, ground_prior=True)
+    with pytest.raises(ConfigError, match='cascade'):
+        MODELS.build(cfg)
