@@ -94,11 +94,10 @@ def object_accuracy(neck, head, task, mode: str) -> float:
     return (pred[obj] == y[obj]).float().mean().item()
 
 
-def train(task: dict, steps: int, **neck_args):
-    """Neck (one level, caption path only) and head trained together by
-    SGD on the task's cross-entropy."""
+def make_neck(**neck_args) -> VLFusionNeck:
+    """One level, the caption path only, seeded."""
     torch.manual_seed(0)
-    neck = VLFusionNeck([C],
+    return VLFusionNeck([C],
                         D,
                         K,
                         caption_levels=(0, ),
@@ -106,6 +105,12 @@ def train(task: dict, steps: int, **neck_args):
                         embed_dims=32,
                         num_heads=4,
                         **neck_args)
+
+
+def train(task: dict, steps: int, **neck_args):
+    """Neck (one level, caption path only) and head trained together by
+    SGD on the task's cross-entropy."""
+    neck = make_neck(**neck_args)
     head = nn.Sequential(
         nn.Conv2d(C, C, 3, padding=1), nn.BatchNorm2d(C), nn.ReLU(),
         nn.Conv2d(C, K + 1, 1))
@@ -144,15 +149,7 @@ def test_caption_path_puts_words_where_the_caption_says():
 
 def test_grounding_loss_alone_teaches_the_attention_to_fetch_the_class():
     task = make_task('what')
-    torch.manual_seed(0)
-    neck = VLFusionNeck([C],
-                        D,
-                        K,
-                        caption_levels=(0, ),
-                        class_levels=(),
-                        embed_dims=32,
-                        num_heads=4,
-                        ground_weight=1.0)
+    neck = make_neck(ground_weight=1.0)
     optim = torch.optim.SGD(neck.parameters(), lr=0.05, momentum=0.9)
     g = torch.Generator().manual_seed(1)
     for _ in range(300):
