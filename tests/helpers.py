@@ -165,3 +165,21 @@ def diffusion_head(**kwargs):
         loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
     cfg.update(kwargs)
     return EdgeAwareMixDiffusionHead(**cfg)
+
+
+def plain_vl_segmentor(model_cfg, **neck):
+    """A VLEncoderDecoder built from the ViLaDiff synthetic config's model
+    (``model_cfg``: its ``model`` node): its first decode head only, the
+    heads' vision-only task loss on, and ``neck`` options; seeded."""
+    import copy
+
+    import torch
+    from mmseg.registry import MODELS
+    cfg = copy.deepcopy(model_cfg.segmentor)
+    cfg.type = 'VLEncoderDecoder'
+    cfg.decode_head = cfg.decode_head[0]
+    cfg.pop('num_stages')
+    cfg.vision_task_weight = 1.0
+    cfg.neck.update(neck)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)

@@ -3,7 +3,7 @@ import copy
 
 import pytest
 import torch
-from helpers import VILADIFF_SYNTHETIC_CONFIG
+from helpers import VILADIFF_SYNTHETIC_CONFIG, plain_vl_segmentor
 from mmengine.config import Config
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
@@ -253,22 +253,9 @@ def test_unimatch_branches_with_the_vl_cascade(model_cfg):
     assert grad.abs().sum() > 0
 
 
-def _plain_vl_segmentor(model_cfg, **neck):
-    """The synthetic config's VL segmentor with its first decode head only
-    (a VLEncoderDecoder) and ``neck`` options."""
-    cfg = copy.deepcopy(model_cfg.segmentor)
-    cfg.type = 'VLEncoderDecoder'
-    cfg.decode_head = cfg.decode_head[0]
-    cfg.pop('num_stages')
-    cfg.vision_task_weight = 1.0
-    cfg.neck.update(neck)
-    torch.manual_seed(0)
-    return MODELS.build(cfg)
-
-
 def test_text_prior_reaches_loss_inference_and_pseudo_labels(model_cfg):
     from mmseg_viladiff.models.utils import cascade_logits
-    model = _plain_vl_segmentor(
+    model = plain_vl_segmentor(
         model_cfg, ground_weight=1.0, ground_prior=True, infer_mode='caption')
     inputs, samples = batch()
     metas = [s.metainfo for s in samples]
@@ -313,7 +300,7 @@ def test_text_prior_reaches_loss_inference_and_pseudo_labels(model_cfg):
 
 def test_text_prior_config_errors(model_cfg):
     with pytest.raises(ConfigError, match='ground_weight'):
-        _plain_vl_segmentor(model_cfg, ground_prior=True)
+        plain_vl_segmentor(model_cfg, ground_prior=True)
     cfg = copy.deepcopy(model_cfg.segmentor)
     cfg.neck.update(ground_weight=1.0, ground_prior=True)
     with pytest.raises(ConfigError, match='cascade'):
