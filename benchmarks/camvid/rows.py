@@ -302,6 +302,26 @@ ROWS: Dict[str, Row] = {
         iters=NECK_ITERS,
         init_from='supervised',
         captioner='oracle-regions'),
+    # the mean teacher from the grounded neck-and-head phase, every
+    # training crop (labeled or not) captioned from its own labels, the
+    # grounding log-probabilities added to the logits at scale 1 (the best
+    # fixed scale on val for that phase's model,
+    # benchmarks/text_prior_sweep.py), learned per class from there; the
+    # teacher's pseudo labels read the prior, the student's vision-only
+    # path learns from them; val selects by caption inference
+    'meanteacher-vl-oracle-crop-prior':
+    burn_in_row(
+        f'mean teacher + VL path from the grounded phase, crop-consistent '
+        f'{ORACLE_LABEL}: classes per 3x3 cell, text prior', {
+            **VL_BURN_IN, 'model.segmentor.neck.ground_weight': 1.0,
+            'model.segmentor.neck.ground_prior': True,
+            'model.segmentor.neck.prior_init': 1.0,
+            'model.segmentor.neck.infer_mode': 'caption'
+        },
+        config='configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8_'
+        'crop-oracle.py',
+        captioner='oracle-regions',
+        init_from='supervised-vl-oracle-crop-ground'),
     'meanteacher-vl-oracle-neck':
     burn_in_row(
         f'mean teacher + VL path from its neck phase, {ORACLE_LABEL}',

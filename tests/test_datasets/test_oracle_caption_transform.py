@@ -54,3 +54,29 @@ def test_crop_oracle_config_captions_crops_and_reads_files_at_test():
     from mmseg_viladiff.datasets import CamVidDataset
     oracle = cfg.train_dataloader.dataset.dataset.pipeline[-2]
     assert tuple(oracle.class_names) == CamVidDataset.METAINFO['classes']
+
+
+def test_drop_label_removes_the_map_after_captioning():
+    seg = np.full((4, 4), 2, np.uint8)
+    out = make(drop_label=True)(dict(gt_seg_map=seg, seg_fields=['gt_seg_map']))
+    assert 'car' in out['caption']
+    assert 'gt_seg_map' not in out and out['seg_fields'] == []
+    assert 'gt_seg_map' in make()(dict(gt_seg_map=seg))
+
+
+def test_mean_teacher_crop_oracle_config_hides_unlabeled_labels():
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'viladiff',
+                 'meanteacher-vl_effnetl0_camvid_1-8_crop-oracle.py'))
+    labeled, unlabeled = cfg.train_dataloader.dataset.datasets
+    for part in (labeled, unlabeled):
+        steps = part.dataset.pipeline
+        types = [t['type'] for t in steps]
+        assert 'LoadCaption' not in types
+        oracle = types.index('OracleCaptionFromLabel')
+        assert types.index('RandomFlip') < oracle == len(types) - 2
+    # the unlabeled crops' labels are read for the caption, then dropped
+    assert unlabeled.with_label
+    assert unlabeled.dataset.pipeline[-2].drop_label
+    assert not labeled.dataset.pipeline[-2].get('drop_label', False)
+    assert 'LoadCaption' in [t['type'] for t in cfg.test_dataloader.dataset.pipeline]

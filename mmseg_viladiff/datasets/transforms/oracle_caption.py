@@ -25,20 +25,28 @@ class OracleCaptionFromLabel(BaseTransform):
     same in training and at test. It reads labels: rows using it are
     diagnostic upper bounds, never results.
 
+    With ``drop_label`` the label map is removed once the caption is
+    written (``gt_seg_map`` and its ``seg_fields`` entry), so an unlabeled
+    partition's crops get their oracle caption and nothing downstream sees
+    their labels.
+
     Required keys: ``gt_seg_map`` (H, W), 255 ignored. Added keys:
-    ``caption`` (str).
+    ``caption`` (str). Removed with ``drop_label``: ``gt_seg_map``.
 
     Args:
         class_names (Sequence[str]): names of the label ids, in order.
         variant (str): 'oracle' or 'oracle-regions'.
+        drop_label (bool): remove the label map after captioning.
         **kwargs: the other arguments of ``OracleCaptioner``.
     """
 
     def __init__(self,
                  class_names: Sequence[str],
                  variant: str = 'oracle-regions',
+                 drop_label: bool = False,
                  **kwargs) -> None:
         super().__init__()
+        self.drop_label = drop_label
         self.captioner = OracleCaptioner(class_names, variant, **kwargs)
 
     def transform(self, results: dict) -> dict:
@@ -48,8 +56,12 @@ class OracleCaptionFromLabel(BaseTransform):
                 'label map; put it after LoadAnnotations (and after the '
                 'crop and flip)')
         results['caption'] = self.captioner.caption_seg(results['gt_seg_map'])
+        if self.drop_label:
+            del results['gt_seg_map']
+            if 'gt_seg_map' in results.get('seg_fields', []):
+                results['seg_fields'].remove('gt_seg_map')
         return results
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(variant='
-                f'{self.captioner.variant!r})')
+                f'{self.captioner.variant!r}, drop_label={self.drop_label})')

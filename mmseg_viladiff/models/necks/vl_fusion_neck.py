@@ -192,8 +192,8 @@ class VLFusionNeck(BaseModule):
       attention learns to fetch each pixel's class from the caption instead
       of waiting for the small gradient an already-fitted decode head sends
       through the zero-started residual; with ``ground_prior`` as well,
-      the grounding log-probabilities, scaled per class (scales start at
-      0), form a text prior (B, K, H, W) that the segmentor adds to the
+      the grounding log-probabilities, scaled per class (learned, from
+      ``prior_init``), form a text prior (B, K, H, W) that the segmentor adds to the
       decode head's logits (late fusion: the text reaches the prediction
       without the head having to learn to read it from the features);
     * class path: on ``class_levels``, similarity logits (B, K, H, W)
@@ -236,6 +236,11 @@ class VLFusionNeck(BaseModule):
             are left out.
         ground_prior (bool): also return the text prior ``prior`` (needs
             ``ground_weight > 0``); see above.
+        prior_init (float): the per-class prior scales' initial value (0:
+            a fresh prior changes no prediction; 1: the grounding
+            log-probabilities as they are, for a neck whose grounding is
+            already trained: on the CamVid oracle crop row a fixed scale of
+            1 is the best on val, ``benchmarks/text_prior_sweep.py``).
         align_resolution (str): 'level' (default; labels nearest-downsampled
             to each class level: at stride 16 a 192 crop gives a 12x12 map
             in which about half of the crops holding a pole or a pedestrian
@@ -262,6 +267,7 @@ class VLFusionNeck(BaseModule):
                  align_weight: float = 0.5,
                  ground_weight: float = 0.0,
                  ground_prior: bool = False,
+                 prior_init: float = 0.0,
                  align_resolution: str = 'level',
                  distill_weight: float = 1.0,
                  temperature: float = 0.07,
@@ -308,8 +314,8 @@ class VLFusionNeck(BaseModule):
             str(i): nn.Conv2d(embed_dims, num_classes, 1)
             for i in self.caption_levels
         }) if ground_weight > 0 else None
-        # per class, from 0: a fresh prior changes no prediction
-        self.prior_scale = nn.Parameter(torch.zeros(num_classes)) \
+        self.prior_scale = nn.Parameter(
+            torch.full((num_classes, ), float(prior_init))) \
             if ground_prior else None
         self.class_path = nn.ModuleDict({
             str(i):
