@@ -28,7 +28,6 @@ Writes ``benchmarks/results/presence_bound/ROW_seedS_SPLIT.json`` and
 prints a table (overall and per class).
 """
 import argparse
-import datetime
 import json
 import os
 import os.path as osp
@@ -39,28 +38,11 @@ from typing import Optional
 import numpy as np
 
 import camvid as bench  # benchmarks/camvid/, beside this script
+from camvid.scoring import IGNORE_INDEX, confusion
 
 BENCHMARK = 'presence_bound'
-IGNORE_INDEX = 255
 #: the predictions scored (see the module docstring)
 MODES = ('plain', 'presence', 'regions')
-
-
-def confusion(pred: np.ndarray, gt: np.ndarray, k: int) -> np.ndarray:
-    """(K, K) counts of (true, predicted) over pixels whose label is not
-    ignored; pred and gt (H, W)."""
-    valid = gt != IGNORE_INDEX
-    idx = gt[valid].astype(np.int64) * k + pred[valid].astype(np.int64)
-    return np.bincount(idx, minlength=k * k).reshape(k, k)
-
-
-def iou(hist: np.ndarray) -> np.ndarray:
-    """Per-class IoU in percent from a (K, K) confusion matrix (NaN for a
-    class neither present nor predicted)."""
-    inter = np.diag(hist).astype(np.float64)
-    union = hist.sum(0) + hist.sum(1) - inter
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return 100 * inter / union
 
 
 def presence_masked(logits, gt, grid: int = 1) -> np.ndarray:
@@ -88,18 +70,15 @@ def evaluate(row: str, seed: int, split: str,
              work_dir: Optional[str]) -> dict:
     """Plain and presence-masked scores of one run's best checkpoint."""
     import torch
-    from mmengine.dataset import pseudo_collate
 
-    run = bench.load_run(row, seed, work_dir,
-                         lambda cfg: cfg.get(f'{split}_dataloader').dataset)
-    dataset, model = run.dataset, run.model
-    classes = list(dataset.metainfo['classes'])
+    run = bench.load_split_run(row, seed, split, work_dir)
+    model = run.model
+    classes = list(run.dataset.metainfo['classes'])
     k = len(classes)
     hists = {m: np.zeros((k, k), np.int64) for m in MODES}
     start = time.perf_counter()
     with torch.no_grad():
-        for i in range(len(dataset)):
-            data = model.data_preprocessor(pseudo_collate([dataset[i]]), False)
+        for data in bench.images(run):
             sample = model.predict(data['inputs'], data['data_samples'])[0]
             logits = sample.seg_logits.data  # (K, H, W), original size
             gt = sample.gt_sem_seg.data[0]  # (H, W)
@@ -109,31 +88,9 @@ def evaluate(row: str, seed: int, split: str,
                 presence_masked(logits, gt), gt_np, k)
             hists['regions'] += confusion(
                 presence_masked(logits, gt, grid=3), gt_np, k)
-    scores = {}
-    for mode, hist in hists.items():
-        per_class = iou(hist)
-        scores[mode] = dict(
-            mIoU=float(np.nanmean(per_class)),
-            per_class_iou={
-                c: round(float(v), 2)
-                for c, v in zip(classes, per_class)
-            })
-    return dict(
-        benchmark=BENCHMARK,
-        row=row,
-        method=bench.ROWS[row].label if row in bench.ROWS else row,
-        seed=seed,
-        split=split,
-        images=len(dataset),
-        config_dump=run.dumped,
-        checkpoint=run.checkpoint,
-        checkpoint_iter=run.checkpoint_iter,
-        scores=scores,
-        seconds=time.perf_counter() - start,
-        machine=bench.machine_info(),
-        date=datetime.datetime.now().astimezone().isoformat(
-            timespec='seconds'),
-        git=bench.git_commit())
+    scores = {mode: bench.class_scores(hist, classes)
+              for mode, hist in hists.items()}
+    return bench.run_record(BENCHMARK, run, row, seed, split, scores, start)
 
 
 def table(result: dict) -> str:

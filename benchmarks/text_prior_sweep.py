@@ -27,7 +27,6 @@ Writes ``benchmarks/results/text_prior_sweep/ROW_seedS_SPLIT.json`` and
 prints a table.
 """
 import argparse
-import datetime
 import json
 import os
 import os.path as osp
@@ -38,7 +37,6 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 import camvid as bench  # benchmarks/camvid/, beside this script
-from presence_bound import confusion, iou
 
 BENCHMARK = 'text_prior_sweep'
 
@@ -92,49 +90,23 @@ def evaluate(row: str, seed: int, split: str, scales: Sequence[float],
              work_dir: Optional[str]) -> dict:
     """mIoU at each scale of one run's best checkpoint on ``split``."""
     import torch
-    from mmengine.dataset import pseudo_collate
 
-    run = bench.load_run(row, seed, work_dir,
-                         lambda cfg: cfg.get(f'{split}_dataloader').dataset)
-    dataset, model = run.dataset, run.model
-    classes = list(dataset.metainfo['classes'])
+    run = bench.load_split_run(row, seed, split, work_dir)
+    classes = list(run.dataset.metainfo['classes'])
     k = len(classes)
     hists = [np.zeros((k, k), np.int64) for _ in scales]
     start = time.perf_counter()
     with torch.no_grad():
-        for i in range(len(dataset)):
-            data = model.data_preprocessor(pseudo_collate([dataset[i]]), False)
+        for data in bench.images(run):
             gt = data['data_samples'][0].gt_sem_seg.data[0].numpy()
             for hist, pred in zip(hists,
-                                  predictions_at_scales(model, data, scales)):
-                hist += confusion(pred, gt, k)
-    scores = []
-    for scale, hist in zip(scales, hists):
-        per_class = iou(hist)
-        scores.append(
-            dict(
-                scale=scale,
-                mIoU=float(np.nanmean(per_class)),
-                per_class_iou={
-                    c: round(float(v), 2)
-                    for c, v in zip(classes, per_class)
-                }))
-    return dict(
-        benchmark=BENCHMARK,
-        row=row,
-        method=bench.ROWS[row].label if row in bench.ROWS else row,
-        seed=seed,
-        split=split,
-        images=len(dataset),
-        config_dump=run.dumped,
-        checkpoint=run.checkpoint,
-        checkpoint_iter=run.checkpoint_iter,
-        scores=scores,
-        seconds=time.perf_counter() - start,
-        machine=bench.machine_info(),
-        date=datetime.datetime.now().astimezone().isoformat(
-            timespec='seconds'),
-        git=bench.git_commit())
+                                  predictions_at_scales(run.model, data, scales)):
+                hist += bench.confusion(pred, gt, k)
+    scores = [
+        dict(scale=scale, **bench.class_scores(hist, classes))
+        for scale, hist in zip(scales, hists)
+    ]
+    return bench.run_record(BENCHMARK, run, row, seed, split, scores, start)
 
 
 def table(result: dict) -> str:

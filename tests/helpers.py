@@ -167,6 +167,17 @@ def diffusion_head(**kwargs):
     return EdgeAwareMixDiffusionHead(**cfg)
 
 
+def viladiff_model_cfg(cache_dir: str):
+    """The ViLaDiff synthetic config's ``model`` node for this device, its
+    backbone without pretrained weights, its text cache in ``cache_dir``."""
+    from mmseg_viladiff.utils import adapt_cfg_to_device
+    cfg = Config.fromfile(VILADIFF_SYNTHETIC_CONFIG)
+    adapt_cfg_to_device(cfg)
+    cfg.model.segmentor.backbone.init_cfg = None
+    cfg.model.segmentor.promptor.cache_dir = cache_dir
+    return cfg.model
+
+
 def plain_vl_segmentor(model_cfg, **neck):
     """A VLEncoderDecoder built from the ViLaDiff synthetic config's model
     (``model_cfg``: its ``model`` node): its first decode head only, the

@@ -8,7 +8,7 @@ outputs and the budget).
 ``setup.cfg``).
 """
 from .errors import BenchmarkError
-from .loading import LoadedRun, load_run
+from .loading import LoadedRun, images, load_run, load_split_run
 from .outputs import (best_checkpoint, median_train_scalar, parse_class_table,
                       read_scalars, read_test_metrics, val_curve)
 from .paths import (BENCHMARK, FIGURE_DIR, RESULTS_DIR, ROOT, WORK_ROOT,
@@ -21,9 +21,10 @@ from .rows import (DEFAULT_ITERS, ROWS, VALIDATIONS, Row, build_run_config,
                    metric_key, row_iters)
 from .running import (ensure_captions, ensure_oracle_captions, row_captions,
                       run)
+from .scoring import class_scores, confusion, iou, run_record
 
 __all__ = [
-    'BenchmarkError', 'LoadedRun', 'load_run', 'best_checkpoint', 'median_train_scalar',
+    'BenchmarkError', 'LoadedRun', 'images', 'load_run', 'load_split_run', 'best_checkpoint', 'median_train_scalar',
     'parse_class_table', 'read_scalars', 'read_test_metrics', 'val_curve',
     'BENCHMARK', 'FIGURE_DIR', 'RESULTS_DIR', 'ROOT', 'WORK_ROOT',
     'default_caption_file', 'default_work_dir', 'result_path', 'git_commit',
@@ -31,5 +32,6 @@ __all__ = [
     'markdown_report', 'mean_spread', 'paired_delta', 'plot_curves', 'report',
     'summarize', 'DEFAULT_ITERS', 'ROWS', 'VALIDATIONS', 'Row',
     'build_run_config', 'metric_key', 'row_iters', 'ensure_captions',
-    'ensure_oracle_captions', 'row_captions', 'run'
+    'ensure_oracle_captions', 'row_captions', 'run', 'class_scores',
+    'confusion', 'iou', 'run_record'
 ]

@@ -2,7 +2,7 @@
 its best checkpoint in the model, and one of its datasets."""
 import os
 import os.path as osp
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, Iterator, NamedTuple, Optional
 
 from .errors import BenchmarkError
 from .outputs import best_checkpoint
@@ -55,3 +55,21 @@ def load_run(row: str, seed: int, work_dir: Optional[str],
     load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
     model.eval()
     return LoadedRun(cfg, dataset, model, dumped, ckpt, best_iter)
+
+
+def load_split_run(row: str, seed: int, split: str,
+                   work_dir: Optional[str]) -> LoadedRun:
+    """:func:`load_run` with the row's ``split`` ('val' or 'test')
+    dataset, as its dataloader builds it."""
+    return load_run(row, seed, work_dir,
+                    lambda cfg: cfg.get(f'{split}_dataloader').dataset)
+
+
+def images(run: LoadedRun) -> Iterator[dict]:
+    """The run's dataset one image at a time, through the model's data
+    preprocessor (inference mode): ``inputs`` (1, 3, H, W) and
+    ``data_samples`` (one, with its label)."""
+    from mmengine.dataset import pseudo_collate
+    for i in range(len(run.dataset)):
+        yield run.model.data_preprocessor(
+            pseudo_collate([run.dataset[i]]), False)

@@ -6,18 +6,16 @@
 # caption file (`tools/generate_captions.py CONFIG --captioner
 # oracle-regions`). An upper bound on what text could give, never a result
 # (benchmarks/camvid_semi.py, row `supervised-vl-oracle-crop`).
-_base_ = ['./vl-sup_effnetl0_camvid_1-8.py']
+_base_ = [
+    './vl-sup_effnetl0_camvid_1-8.py',
+    '../_base_/datasets/camvid_oracle_caption.py'
+]
 
-oracle_caption = dict(
-    type='OracleCaptionFromLabel',
-    class_names=('sky', 'building', 'pole', 'road', 'pavement', 'tree',
-                 'signsymbol', 'fence', 'car', 'pedestrian', 'bicyclist'),
-    variant='oracle-regions')
 # the base's train pipeline without its caption file, the crop's own
 # caption before packing
 train_pipeline = [
-    _base_.train_pipeline[0], *_base_.train_pipeline[2:-1], oracle_caption,
-    _base_.train_pipeline[-1]
+    _base_.train_pipeline[0], *_base_.train_pipeline[2:-1],
+    _base_.oracle_caption, _base_.train_pipeline[-1]
 ]
 train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
 # every crop's caption is new: keep the embeddings out of the on-disk cache

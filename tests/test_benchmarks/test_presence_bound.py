@@ -4,6 +4,7 @@ import numpy as np
 import presence_bound
 import pytest
 import torch
+from camvid.scoring import confusion, iou
 
 IGNORE = presence_bound.IGNORE_INDEX
 
@@ -11,12 +12,13 @@ IGNORE = presence_bound.IGNORE_INDEX
 def test_confusion_and_iou_skip_ignored_pixels():
     gt = np.array([[0, 0, 1, IGNORE]])
     pred = np.array([[0, 1, 1, 0]])
-    hist = presence_bound.confusion(pred, gt, 3)
+    hist = confusion(pred, gt, 3)
     assert hist.sum() == 3  # the ignored pixel is not counted
     assert hist[0, 0] == 1 and hist[0, 1] == 1 and hist[1, 1] == 1
-    iou = presence_bound.iou(hist)
-    assert iou[0] == pytest.approx(50.0) and iou[1] == pytest.approx(50.0)
-    assert np.isnan(iou[2])  # neither present nor predicted
+    per_class = iou(hist)
+    assert per_class[0] == pytest.approx(50.0)
+    assert per_class[1] == pytest.approx(50.0)
+    assert np.isnan(per_class[2])  # neither present nor predicted
 
 
 def test_presence_mask_rules_out_absent_classes_only():

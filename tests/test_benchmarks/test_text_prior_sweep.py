@@ -3,23 +3,17 @@ segmentor itself predicts with a text prior of that scale."""
 import pytest
 import torch
 import text_prior_sweep
-from helpers import VILADIFF_SYNTHETIC_CONFIG, plain_vl_segmentor
-from mmengine.config import Config
+from helpers import plain_vl_segmentor, viladiff_model_cfg
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 from torch import nn
 
-from mmseg_viladiff.utils import ConfigError, adapt_cfg_to_device
+from mmseg_viladiff.utils import ConfigError
 
 
 @pytest.fixture(scope='module')
 def model_cfg(tmp_path_factory):
-    cfg = Config.fromfile(VILADIFF_SYNTHETIC_CONFIG)
-    adapt_cfg_to_device(cfg)
-    cfg.model.segmentor.backbone.init_cfg = None
-    cfg.model.segmentor.promptor.cache_dir = str(
-        tmp_path_factory.mktemp('text_cache'))
-    return cfg.model
+    return viladiff_model_cfg(str(tmp_path_factory.mktemp('text_cache')))
 
 
 def one_image(size=64):
