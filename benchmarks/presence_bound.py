@@ -28,9 +28,6 @@ Writes ``benchmarks/results/presence_bound/ROW_seedS_SPLIT.json`` and
 prints a table (overall and per class).
 """
 import argparse
-import json
-import os
-import os.path as osp
 import sys
 import time
 from typing import Optional
@@ -142,14 +139,7 @@ def main(argv=None):
     try:
         for row in args.rows:
             result = evaluate(row, args.seed, args.split, args.work_dir)
-            out = osp.join(args.results_dir, BENCHMARK,
-                           f'{row}_seed{args.seed}_{args.split}.json')
-            os.makedirs(osp.dirname(out), exist_ok=True)
-            with open(out, 'w') as f:
-                json.dump(result, f, indent=1)
-            print(table(result))
-            print(f'[{BENCHMARK}] {row} seed {args.seed}: '
-                  f'{result["seconds"]:.0f} s -> {out}')
+            bench.save_record(args.results_dir, result, table(result))
     except bench.BenchmarkError as e:
         print(f'error: {e}', file=sys.stderr)
         sys.exit(1)

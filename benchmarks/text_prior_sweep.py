@@ -27,9 +27,6 @@ Writes ``benchmarks/results/text_prior_sweep/ROW_seedS_SPLIT.json`` and
 prints a table.
 """
 import argparse
-import json
-import os
-import os.path as osp
 import sys
 import time
 from typing import List, Optional, Sequence
@@ -99,8 +96,8 @@ def evaluate(row: str, seed: int, split: str, scales: Sequence[float],
     with torch.no_grad():
         for data in bench.images(run):
             gt = data['data_samples'][0].gt_sem_seg.data[0].numpy()
-            for hist, pred in zip(hists,
-                                  predictions_at_scales(run.model, data, scales)):
+            preds = predictions_at_scales(run.model, data, scales)
+            for hist, pred in zip(hists, preds):
                 hist += bench.confusion(pred, gt, k)
     scores = [
         dict(scale=scale, **bench.class_scores(hist, classes))
@@ -161,15 +158,7 @@ def main(argv=None):
     except (bench.BenchmarkError, ConfigError) as e:
         print(f'error: {e}', file=sys.stderr)
         sys.exit(1)
-    out = osp.join(args.results_dir, BENCHMARK,
-                   f'{args.row}_seed{args.seed}_{args.split}.json')
-    os.makedirs(osp.dirname(out), exist_ok=True)
-    with open(out, 'w') as f:
-        json.dump(result, f, indent=1)
-    print(table(result))
-    print(f'[{BENCHMARK}] {args.row} seed {args.seed}: '
-          f'{result["seconds"]:.0f} s -> {out}')
-
+    bench.save_record(args.results_dir, result, table(result))
 
 if __name__ == '__main__':
     main()

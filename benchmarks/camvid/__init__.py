@@ -21,7 +21,7 @@ from .rows import (DEFAULT_ITERS, ROWS, VALIDATIONS, Row, build_run_config,
                    metric_key, row_iters)
 from .running import (ensure_captions, ensure_oracle_captions, row_captions,
                       run)
-from .scoring import class_scores, confusion, iou, run_record
+from .scoring import class_scores, confusion, iou, run_record, save_record
 
 __all__ = [
     'BenchmarkError', 'LoadedRun', 'images', 'load_run', 'load_split_run', 'best_checkpoint', 'median_train_scalar',
@@ -33,5 +33,5 @@ __all__ = [
     'summarize', 'DEFAULT_ITERS', 'ROWS', 'VALIDATIONS', 'Row',
     'build_run_config', 'metric_key', 'row_iters', 'ensure_captions',
     'ensure_oracle_captions', 'row_captions', 'run', 'class_scores',
-    'confusion', 'iou', 'run_record'
+    'confusion', 'iou', 'run_record', 'save_record'
 ]

@@ -2,6 +2,9 @@
 result record the diagnostics write (``presence_bound.py``,
 ``text_prior_sweep.py``)."""
 import datetime
+import json
+import os
+import os.path as osp
 import time
 
 import numpy as np
@@ -61,3 +64,20 @@ def run_record(benchmark: str, run: LoadedRun, row: str, seed: int,
         date=datetime.datetime.now().astimezone().isoformat(
             timespec='seconds'),
         git=git_commit())
+
+
+def save_record(results_dir: str, result: dict, table: str) -> str:
+    """Write a :func:`run_record` to
+    ``results_dir/BENCHMARK/ROW_seedS_SPLIT.json``, print ``table`` and a
+    summary line; returns the path."""
+    benchmark = result['benchmark']
+    out = osp.join(results_dir, benchmark,
+                   f"{result['row']}_seed{result['seed']}_{result['split']}"
+                   '.json')
+    os.makedirs(osp.dirname(out), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(result, f, indent=1)
+    print(table)
+    print(f"[{benchmark}] {result['row']} seed {result['seed']}: "
+          f"{result['seconds']:.0f} s -> {out}")
+    return out

@@ -4,7 +4,7 @@ import numpy as np
 import presence_bound
 import pytest
 import torch
-from camvid.scoring import confusion, iou
+from camvid.scoring import confusion, iou, save_record
 
 IGNORE = presence_bound.IGNORE_INDEX
 
@@ -19,6 +19,20 @@ def test_confusion_and_iou_skip_ignored_pixels():
     assert per_class[0] == pytest.approx(50.0)
     assert per_class[1] == pytest.approx(50.0)
     assert np.isnan(per_class[2])  # neither present nor predicted
+
+
+def test_save_record_writes_the_diagnostics_json(tmp_path, capsys):
+    import json
+    record = dict(
+        benchmark='presence_bound', row='supervised', seed=1, split='val',
+        seconds=3.2, scores=[dict(mIoU=50.0)])
+    out = save_record(str(tmp_path), record, '| table |')
+    assert out == str(
+        tmp_path / 'presence_bound' / 'supervised_seed1_val.json')
+    with open(out) as f:
+        assert json.load(f) == record
+    printed = capsys.readouterr().out
+    assert printed.startswith('| table |\n') and out in printed
 
 
 def test_presence_mask_rules_out_absent_classes_only():
