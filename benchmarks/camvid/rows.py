@@ -149,6 +149,16 @@ def burn_in_row(label: str,
         init_from=init_from,
         captioner=captioner or 'template')
 
+#: the mean teacher from the grounded neck-and-head phase with its text
+#: prior: added to the logits at scale 1 (the best fixed scale on val for
+#: that phase's model, benchmarks/text_prior_sweep.py), learned per class
+#: from there; val selects by caption inference
+PRIOR_BURN_IN = {
+    **VL_BURN_IN, 'model.segmentor.neck.ground_weight': 1.0,
+    'model.segmentor.neck.ground_prior': True,
+    'model.segmentor.neck.prior_init': 1.0,
+    'model.segmentor.neck.infer_mode': 'caption'
+}
 
 #: the rows, in report order
 ROWS: Dict[str, Row] = {
@@ -303,20 +313,27 @@ ROWS: Dict[str, Row] = {
         init_from='supervised',
         captioner='oracle-regions'),
     # the mean teacher from the grounded neck-and-head phase, every
-    # training crop (labeled or not) captioned from its own labels, the
-    # grounding log-probabilities added to the logits at scale 1 (the best
-    # fixed scale on val for that phase's model,
-    # benchmarks/text_prior_sweep.py), learned per class from there; the
-    # teacher's pseudo labels read the prior, the student's vision-only
-    # path learns from them; val selects by caption inference
+    # training crop (labeled or not) captioned from its own labels, with
+    # the text prior (PRIOR_BURN_IN); the teacher's pseudo labels read the
+    # prior, the student's vision-only path learns from them
     'meanteacher-vl-oracle-crop-prior':
     burn_in_row(
         f'mean teacher + VL path from the grounded phase, crop-consistent '
-        f'{ORACLE_LABEL}: classes per 3x3 cell, text prior', {
-            **VL_BURN_IN, 'model.segmentor.neck.ground_weight': 1.0,
-            'model.segmentor.neck.ground_prior': True,
-            'model.segmentor.neck.prior_init': 1.0,
-            'model.segmentor.neck.infer_mode': 'caption'
+        f'{ORACLE_LABEL}: classes per 3x3 cell, text prior', PRIOR_BURN_IN,
+        config='configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8_'
+        'crop-oracle.py',
+        captioner='oracle-regions',
+        init_from='supervised-vl-oracle-crop-ground'),
+    # the same with the vision-only logits also pulled to the fused ones
+    # (prior included) by a KL on every pixel of every crop: what the text
+    # adds handed to the path inference uses without the pseudo labels'
+    # threshold
+    'meanteacher-vl-oracle-crop-prior-kl':
+    burn_in_row(
+        f'mean teacher + VL path from the grounded phase, crop-consistent '
+        f'{ORACLE_LABEL}: classes per 3x3 cell, text prior, KL from the '
+        f'fused to the vision-only logits', {
+            **PRIOR_BURN_IN, 'model.segmentor.vision_kl_weight': 1.0
         },
         config='configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8_'
         'crop-oracle.py',

@@ -247,8 +247,9 @@ def _recorded_dist_run(base_config, options, tmp_path):
             PYTHON=sys.executable,
             PORT='29534',
             PYTHONPATH=str(tmp_path),
+            PYTHONFAULTHANDLER='1',
             RECORD_DIR=str(record)))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     ranks = [[json.loads(line) for line in open(record / f'rank{r}')]
              for r in (0, 1)]
     return proc, ranks

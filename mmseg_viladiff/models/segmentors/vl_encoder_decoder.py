@@ -37,6 +37,12 @@ class VLSegmentorMixin:
     the captions, which is how the text's information reaches the vision
     path.
 
+    With ``vision_kl_weight > 0`` the vision-only logits are also pulled
+    towards the fused path's logits of the same images (the text prior
+    included, no gradient to them) by a KL divergence on every pixel,
+    ``vision.loss_kl``: the soft, unthresholded way to hand what the text
+    added to the path inference uses (one decode head only).
+
     A neck with ``ground_prior`` returns a text prior (B, K, h, w) with the
     caption modes; it is added to the decode head's logits (bilinearly
     resized to them) wherever they are computed from that neck's output:
@@ -48,6 +54,10 @@ class VLSegmentorMixin:
         promptor (dict): config of the ``CaptionPromptor``.
         vision_task_weight (float): weight of the decode heads' loss on the
             vision-only pyramid (0: off, the heads see fused features only).
+        vision_kl_weight (float): weight of the KL divergence from the
+            fused logits to the vision-only ones (0: off).
+        vision_kl_temperature (float): the softmax temperature of that KL
+            (the loss is scaled by its square).
         **kwargs: the arguments of the base segmentor (``neck`` must be a
             ``VLFusionNeck``).
     """
@@ -55,12 +65,20 @@ class VLSegmentorMixin:
     def __init__(self,
                  promptor: dict,
                  vision_task_weight: float = 0.0,
+                 vision_kl_weight: float = 0.0,
+                 vision_kl_temperature: float = 1.0,
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        if vision_task_weight < 0:
-            raise ConfigError(f'vision_task_weight must be >= 0, got '
-                              f'{vision_task_weight}')
+        for key, value in (('vision_task_weight', vision_task_weight),
+                           ('vision_kl_weight', vision_kl_weight)):
+            if value < 0:
+                raise ConfigError(f'{key} must be >= 0, got {value}')
+        if not vision_kl_temperature > 0:
+            raise ConfigError(f'vision_kl_temperature must be > 0, got '
+                              f'{vision_kl_temperature}')
         self.vision_task_weight = vision_task_weight
+        self.vision_kl_weight = vision_kl_weight
+        self.vision_kl_temperature = vision_kl_temperature
         self.promptor = MODELS.build(promptor)
         if not isinstance(getattr(self, 'neck', None), VLFusionNeck):
             raise ConfigError(f'{type(self).__name__} needs neck='
@@ -77,14 +95,19 @@ class VLSegmentorMixin:
                     f'{key} = {got}, but the promptor (vocabulary '
                     f'{self.promptor.vocabulary.name!r}, text dim {dim}) '
                     f'needs {want}')
-        if self.neck.ground_prior and isinstance(heads, nn.ModuleList):
-            raise ConfigError(
-                f'neck.ground_prior adds a text prior to one decode head\'s '
-                f'logits; {type(self).__name__} has a cascade of '
-                f'{len(heads)} heads')
+        for key, on in (('neck.ground_prior', self.neck.ground_prior),
+                        ('vision_kl_weight', vision_kl_weight > 0)):
+            if on and isinstance(heads, nn.ModuleList):
+                raise ConfigError(
+                    f'{key} works on one decode head\'s logits; '
+                    f'{type(self).__name__} has a cascade of {len(heads)} '
+                    f'heads')
         self._text_metas: Optional[List[dict]] = None
         # the text prior of the latest extract_feat (None: none)
         self._text_prior: Optional[Tensor] = None
+        # the logits of the latest training pass through the decode head
+        # (with ground_prior or the KL on)
+        self._train_logits: Optional[Tensor] = None
 
     @contextlib.contextmanager
     def _metas(self, batch_img_metas: Optional[List[dict]]):
@@ -168,9 +191,10 @@ class VLSegmentorMixin:
 
     def _decode_head_forward_train(self, inputs: Tuple[Tensor, ...],
                                    data_samples: list) -> dict:
-        if not self.neck.ground_prior:
+        if not (self.neck.ground_prior or self.vision_kl_weight > 0):
             return super()._decode_head_forward_train(inputs, data_samples)
         logits = self.add_text_prior(self.decode_head.forward(inputs))
+        self._train_logits = logits
         losses = self.decode_head.loss_by_feat(logits, data_samples)
         return {f'decode.{k}': v for k, v in losses.items()}
 
@@ -185,7 +209,8 @@ class VLSegmentorMixin:
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(x, data_samples))
         losses.update(self.neck.loss(aux, data_samples))
-        if self.vision_task_weight > 0 and aux['vision']:
+        if (self.vision_task_weight > 0
+                or self.vision_kl_weight > 0) and aux['vision']:
             losses.update(self._vision_task_loss(x, aux, data_samples))
         return losses
 
@@ -193,7 +218,10 @@ class VLSegmentorMixin:
                           data_samples: list) -> dict:
         """The decode heads' losses on ``x`` with the text levels replaced
         by the vision adapters' features (what ``infer_mode='vision'``
-        feeds them), times ``vision_task_weight``, keys ``vision.*``."""
+        feeds them), times ``vision_task_weight``, keys ``vision.*``; with
+        ``vision_kl_weight`` also ``vision.loss_kl`` to the fused logits
+        the decode loss on ``x`` just computed."""
+        fused = self._train_logits
         pyramid = list(x)
         for level, feat in aux['vision'].items():
             pyramid[level] = feat
@@ -203,10 +231,24 @@ class VLSegmentorMixin:
                 tuple(pyramid), data_samples)
         finally:
             self._text_prior = prior
-        return {
+        losses = {
             f'vision.{k}': v * self.vision_task_weight if 'loss' in k else v
-            for k, v in losses.items()
+            for k, v in losses.items() if self.vision_task_weight > 0
         }
+        if self.vision_kl_weight > 0:
+            losses['vision.loss_kl'] = self.vision_kl_weight * softmax_kl(
+                self._train_logits, fused.detach(),
+                self.vision_kl_temperature)
+        return losses
+
+
+def softmax_kl(logits: Tensor, target: Tensor, temperature: float) -> Tensor:
+    """Mean over pixels of KL(softmax(target / T) || softmax(logits / T))
+    times T², both (B, K, H, W); the gradient flows into ``logits``."""
+    log_p = F.log_softmax(logits / temperature, dim=1)
+    log_q = F.log_softmax(target / temperature, dim=1)
+    kl = F.kl_div(log_p, log_q, log_target=True, reduction='none').sum(1)
+    return kl.mean() * temperature**2
 
 
 @MODELS.register_module()

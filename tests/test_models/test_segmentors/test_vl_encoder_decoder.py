@@ -299,3 +299,52 @@ def test_text_prior_config_errors(model_cfg):
     cfg.neck.update(ground_weight=1.0, ground_prior=True)
     with pytest.raises(ConfigError, match='cascade'):
         MODELS.build(cfg)
+
+
+def test_softmax_kl_matches_its_definition():
+    from mmseg_viladiff.models.segmentors.vl_encoder_decoder import softmax_kl
+    torch.manual_seed(0)
+    logits, target = torch.randn(2, 5, 3, 4), torch.randn(2, 5, 3, 4)
+    for t in (1.0, 2.0):
+        p = torch.softmax(target / t, 1)  # the target distribution
+        want = (p * (p.log() - torch.log_softmax(logits / t, 1))).sum(1)
+        assert torch.allclose(
+            softmax_kl(logits, target, t), want.mean() * t**2, atol=1e-6)
+    assert softmax_kl(target, target, 1.0).abs() < 1e-6
+
+
+def test_vision_kl_pulls_vision_logits_to_the_fused_ones(model_cfg):
+    """``vision.loss_kl``: zero while the fresh neck's two paths agree; once
+    they differ (adapters and the prior trained) its gradient reaches the
+    vision adapters and the head, never the text paths or the prior."""
+    model = plain_vl_segmentor(
+        model_cfg, ground_weight=1.0, ground_prior=True, infer_mode='caption')
+    model.vision_task_weight, model.vision_kl_weight = 0.0, 1.0
+    model.decode_head.dropout.p = 0.0  # the two passes' masks would differ
+    model.train()
+    inputs, samples = batch()
+    losses = model.loss(inputs, samples)
+    assert [k for k in losses if k.startswith('vision.')] == ['vision.loss_kl']
+    assert losses['vision.loss_kl'] < 1e-6
+    adapter = model.neck.vision_path['3']
+    torch.nn.init.normal_(adapter.out.weight, std=0.1)
+    model.neck.prior_scale.data.fill_(1.0)
+    losses = model.loss(inputs, samples)
+    assert losses['vision.loss_kl'] > 1e-3
+    losses['vision.loss_kl'].backward()
+    assert adapter.out.weight.grad.abs().sum() > 0
+    assert model.decode_head.conv_seg.weight.grad.abs().sum() > 0
+    for name, p in model.neck.named_parameters():
+        if name.startswith(('caption_attn', 'class_path', 'prior_scale')):
+            assert p.grad is None or p.grad.abs().sum() == 0, name
+
+
+def test_vision_kl_config_errors(model_cfg):
+    for key, value in (('vision_kl_weight', -1.0),
+                       ('vision_kl_temperature', 0.0)):
+        with pytest.raises(ConfigError, match=key):
+            MODELS.build(dict(copy.deepcopy(model_cfg.segmentor),
+                              **{key: value}))
+    with pytest.raises(ConfigError, match='vision_kl_weight works on one'):
+        MODELS.build(
+            dict(copy.deepcopy(model_cfg.segmentor), vision_kl_weight=1.0))
