@@ -1,4 +1,5 @@
 """Run the same configs on GPU clusters and on CPU-only machines."""
+import gc
 import os
 
 import torch
@@ -69,11 +70,16 @@ def init_cpu_distributed(launcher: str) -> None:
 def close_distributed() -> None:
     """Tear down the process group after a run, on every rank together.
 
-    Exiting with a live gloo group lets its threads die with the interpreter,
-    which can abort a rank ("terminate called without an active exception")
-    after the work is done and saved; a barrier then an explicit destroy
-    ends the run cleanly.
+    A gloo group that outlives the interpreter's shutdown aborts the rank
+    ("terminate called without an active exception") after the work is done
+    and saved: its worker threads release tensors once Python is gone.
+    ``destroy_process_group`` alone does not free it while the finished
+    Runner's DDP wrapper still holds it, and a Runner is only freed by the
+    cycle collector; so: a barrier, the collector, then the destroy, which
+    now drops the group's last reference. Call it after the Runner's last
+    use, with no name bound to it.
     """
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
+        gc.collect()
         dist.destroy_process_group()
