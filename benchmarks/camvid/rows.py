@@ -160,6 +160,23 @@ PRIOR_BURN_IN = {
     'model.segmentor.neck.infer_mode': 'caption'
 }
 
+
+def oracle_prior_row(what: str, options: Optional[dict] = None) -> Row:
+    """The diagnostic mean teacher on :data:`PRIOR_BURN_IN` from the
+    grounded neck-and-head phase, every training crop (labeled or not)
+    captioned from its own labels; ``what`` ends its label, ``options``
+    go on top."""
+    return burn_in_row(
+        f'mean teacher + VL path from the grounded phase, crop-consistent '
+        f'{ORACLE_LABEL}: classes per 3x3 cell, {what}', {
+            **PRIOR_BURN_IN,
+            **(options or {})
+        },
+        config='configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8_'
+        'crop-oracle.py',
+        captioner='oracle-regions',
+        init_from='supervised-vl-oracle-crop-ground')
+
 #: the rows, in report order
 ROWS: Dict[str, Row] = {
     'supervised':
@@ -317,28 +334,19 @@ ROWS: Dict[str, Row] = {
     # the text prior (PRIOR_BURN_IN); the teacher's pseudo labels read the
     # prior, the student's vision-only path learns from them
     'meanteacher-vl-oracle-crop-prior':
-    burn_in_row(
-        f'mean teacher + VL path from the grounded phase, crop-consistent '
-        f'{ORACLE_LABEL}: classes per 3x3 cell, text prior', PRIOR_BURN_IN,
-        config='configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8_'
-        'crop-oracle.py',
-        captioner='oracle-regions',
-        init_from='supervised-vl-oracle-crop-ground'),
+    oracle_prior_row('text prior'),
     # the same with the vision-only logits also pulled to the fused ones
     # (prior included) by a KL on every pixel of every crop: what the text
     # adds handed to the path inference uses without the pseudo labels'
-    # threshold
+    # threshold; weight 1, and 4 (the KL was about a fifth of the vision
+    # path's task loss at weight 1)
     'meanteacher-vl-oracle-crop-prior-kl':
-    burn_in_row(
-        f'mean teacher + VL path from the grounded phase, crop-consistent '
-        f'{ORACLE_LABEL}: classes per 3x3 cell, text prior, KL from the '
-        f'fused to the vision-only logits', {
-            **PRIOR_BURN_IN, 'model.segmentor.vision_kl_weight': 1.0
-        },
-        config='configs/viladiff/meanteacher-vl_effnetl0_camvid_1-8_'
-        'crop-oracle.py',
-        captioner='oracle-regions',
-        init_from='supervised-vl-oracle-crop-ground'),
+    oracle_prior_row('text prior, KL from the fused to the vision-only '
+                     'logits', {'model.segmentor.vision_kl_weight': 1.0}),
+    'meanteacher-vl-oracle-crop-prior-kl4':
+    oracle_prior_row('text prior, KL (weight 4) from the fused to the '
+                     'vision-only logits',
+                     {'model.segmentor.vision_kl_weight': 4.0}),
     'meanteacher-vl-oracle-neck':
     burn_in_row(
         f'mean teacher + VL path from its neck phase, {ORACLE_LABEL}',
