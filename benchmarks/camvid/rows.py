@@ -149,6 +149,7 @@ def burn_in_row(label: str,
         init_from=init_from,
         captioner=captioner or 'template')
 
+
 #: the mean teacher from the grounded neck-and-head phase with its text
 #: prior: added to the logits at scale 1 (the best fixed scale on val for
 #: that phase's model, benchmarks/text_prior_sweep.py), learned per class
@@ -176,6 +177,7 @@ def oracle_prior_row(what: str, options: Optional[dict] = None) -> Row:
         'crop-oracle.py',
         captioner='oracle-regions',
         init_from='supervised-vl-oracle-crop-ground')
+
 
 #: the rows, in report order
 ROWS: Dict[str, Row] = {

@@ -1,12 +1,16 @@
+import gc
 import os.path as osp
+import types
 
 import pytest
 import torch
+import torch.distributed as dist
 from conftest import REPO_ROOT
 from mmengine.config import Config
+from torch.nn.parallel import DistributedDataParallel
 
 from mmseg_viladiff.utils import (DataError, adapt_cfg_to_device,
-                                  check_data_paths)
+                                  check_data_paths, close_distributed)
 
 CAMVID = osp.join(REPO_ROOT,
                   'configs/baselines/deeplabv3p_effnetl0_camvid_1-8.py')
@@ -23,6 +27,33 @@ def test_cpu_adaptation_replaces_sync_bn_and_sets_gloo():
     assert cfg.model_wrapper_cfg == dict(
         type='MMDistributedDataParallel', device_ids=None,
         broadcast_buffers=False, find_unused_parameters=False)
+
+
+def test_close_distributed_frees_a_finished_runner_before_the_destroy(
+        tmp_path, monkeypatch):
+    """A finished Runner (a reference cycle) still holds its DDP wrapper,
+    which holds the group: it must be gone when the group is destroyed,
+    or the group lives on into interpreter shutdown (a rank abort)."""
+    dist.init_process_group(
+        'gloo', init_method=f'file://{tmp_path}/store', rank=0,
+        world_size=1)
+    live_at_destroy = []
+    destroy = dist.destroy_process_group
+
+    def spy(*args, **kwargs):
+        live_at_destroy.append(
+            sum(isinstance(o, DistributedDataParallel)
+                for o in gc.get_objects()))
+        destroy(*args, **kwargs)
+
+    monkeypatch.setattr(dist, 'destroy_process_group', spy)
+    runner = types.SimpleNamespace(
+        model=DistributedDataParallel(torch.nn.Linear(2, 2)))
+    runner.itself = runner
+    del runner
+    close_distributed()
+    assert live_at_destroy == [0]
+    assert not dist.is_initialized()
 
 
 def test_missing_data_root_is_reported_with_key_and_hint(tmp_path):
