@@ -343,12 +343,13 @@ ROWS: Dict[str, Row] = {
     # threshold; weight 1, and 4 (the KL was about a fifth of the vision
     # path's task loss at weight 1)
     'meanteacher-vl-oracle-crop-prior-kl':
-    oracle_prior_row('text prior, KL from the fused to the vision-only '
-                     'logits', {'model.segmentor.vision_kl_weight': 1.0}),
+    oracle_prior_row(
+        'text prior, KL from the fused to the vision-only '
+        'logits', {'model.segmentor.vision_kl_weight': 1.0}),
     'meanteacher-vl-oracle-crop-prior-kl4':
-    oracle_prior_row('text prior, KL (weight 4) from the fused to the '
-                     'vision-only logits',
-                     {'model.segmentor.vision_kl_weight': 4.0}),
+    oracle_prior_row(
+        'text prior, KL (weight 4) from the fused to the '
+        'vision-only logits', {'model.segmentor.vision_kl_weight': 4.0}),
     'meanteacher-vl-oracle-neck':
     burn_in_row(
         f'mean teacher + VL path from its neck phase, {ORACLE_LABEL}',

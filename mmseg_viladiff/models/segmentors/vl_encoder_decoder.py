@@ -237,8 +237,7 @@ class VLSegmentorMixin:
         }
         if self.vision_kl_weight > 0:
             losses['vision.loss_kl'] = self.vision_kl_weight * softmax_kl(
-                self._train_logits, fused.detach(),
-                self.vision_kl_temperature)
+                self._train_logits, fused.detach(), self.vision_kl_temperature)
         return losses
 
 
