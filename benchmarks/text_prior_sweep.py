@@ -160,5 +160,6 @@ def main(argv=None):
         sys.exit(1)
     bench.save_record(args.results_dir, result, table(result))
 
+
 if __name__ == '__main__':
     main()
