@@ -218,26 +218,32 @@ class VLSegmentorMixin:
                           data_samples: list) -> dict:
         """The decode heads' losses on ``x`` with the text levels replaced
         by the vision adapters' features (what ``infer_mode='vision'``
-        feeds them), times ``vision_task_weight``, keys ``vision.*``; with
-        ``vision_kl_weight`` also ``vision.loss_kl`` to the fused logits
-        the decode loss on ``x`` just computed."""
+        feeds them), times ``vision_task_weight``, keys ``vision.*`` (none
+        at weight 0); with ``vision_kl_weight`` also ``vision.loss_kl`` to
+        the fused logits the decode loss on ``x`` just computed."""
         fused = self._train_logits
         pyramid = list(x)
         for level, feat in aux['vision'].items():
             pyramid[level] = feat
-        prior, self._text_prior = self._text_prior, None  # text-free
-        try:
-            losses = self._decode_head_forward_train(
-                tuple(pyramid), data_samples)
-        finally:
-            self._text_prior = prior
-        losses = {
-            f'vision.{k}': v * self.vision_task_weight if 'loss' in k else v
-            for k, v in losses.items() if self.vision_task_weight > 0
-        }
+        losses = {}
+        if self.vision_task_weight > 0:
+            prior, self._text_prior = self._text_prior, None  # text-free
+            try:
+                losses = self._decode_head_forward_train(
+                    tuple(pyramid), data_samples)
+            finally:
+                self._text_prior = prior
+            losses = {
+                f'vision.{k}':
+                v * self.vision_task_weight if 'loss' in k else v
+                for k, v in losses.items()
+            }
         if self.vision_kl_weight > 0:
+            # the task loss above left the vision-only logits here
+            vision = self._train_logits if self.vision_task_weight > 0 \
+                else self.decode_head.forward(tuple(pyramid))
             losses['vision.loss_kl'] = self.vision_kl_weight * softmax_kl(
-                self._train_logits, fused.detach(), self.vision_kl_temperature)
+                vision, fused.detach(), self.vision_kl_temperature)
         return losses
 
 
