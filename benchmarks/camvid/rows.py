@@ -355,6 +355,16 @@ ROWS: Dict[str, Row] = {
     oracle_prior_row(
         'text prior, KL (weight 8) from the fused to the '
         'vision-only logits', {'model.segmentor.vision_kl_weight': 8.0}),
+    # weight 4 with the checkpoint chosen by what deployment runs: val and
+    # test without text (caption val peaks at iterations 100-200, before
+    # the KL has moved the vision path)
+    'meanteacher-vl-oracle-crop-prior-kl4-vsel':
+    oracle_prior_row(
+        'text prior, KL (weight 4), checkpoint chosen on val without '
+        'text', {
+            'model.segmentor.vision_kl_weight': 4.0,
+            'model.segmentor.neck.infer_mode': 'vision'
+        }),
     'meanteacher-vl-oracle-neck':
     burn_in_row(
         f'mean teacher + VL path from its neck phase, {ORACLE_LABEL}',
