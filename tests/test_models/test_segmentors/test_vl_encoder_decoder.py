@@ -329,8 +329,15 @@ def test_vision_kl_pulls_vision_logits_to_the_fused_ones(model_cfg):
     adapter = model.neck.vision_path['3']
     torch.nn.init.normal_(adapter.out.weight, std=0.1)
     model.neck.prior_scale.data.fill_(1.0)
+    torch.manual_seed(1)  # the same caption dropout in both passes below
     losses = model.loss(inputs, samples)
     assert losses['vision.loss_kl'] > 1e-3
+    # with the vision task loss on, the KL reads the logits that loss used
+    model.vision_task_weight = 1.0
+    torch.manual_seed(1)
+    both = model.loss(inputs, samples)
+    assert 'vision.decode.loss_ce' in both
+    assert torch.allclose(both['vision.loss_kl'], losses['vision.loss_kl'])
     losses['vision.loss_kl'].backward()
     assert adapter.out.weight.grad.abs().sum() > 0
     assert model.decode_head.conv_seg.weight.grad.abs().sum() > 0
