@@ -365,6 +365,15 @@ ROWS: Dict[str, Row] = {
             'model.segmentor.vision_kl_weight': 8.0,
             'model.segmentor.neck.infer_mode': 'vision'
         }),
+    # and 16: on seed 1 the checkpoint is kept at iteration 100, before
+    # weight 8 has closed the gap
+    'meanteacher-vl-oracle-crop-prior-kl16-vsel':
+    oracle_prior_row(
+        'text prior, KL (weight 16), checkpoint chosen on val without '
+        'text', {
+            'model.segmentor.vision_kl_weight': 16.0,
+            'model.segmentor.neck.infer_mode': 'vision'
+        }),
     'meanteacher-vl-oracle-neck':
     burn_in_row(
         f'mean teacher + VL path from its neck phase, {ORACLE_LABEL}',
