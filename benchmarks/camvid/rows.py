@@ -366,7 +366,8 @@ ROWS: Dict[str, Row] = {
             'model.segmentor.neck.infer_mode': 'vision'
         }),
     # and 16: on seed 1 the checkpoint is kept at iteration 100, before
-    # weight 8 has closed the gap
+    # weight 8 has closed the gap (stopped at iteration 200: val without
+    # text below weight 8's on both seeds; docs/benchmarks.md)
     'meanteacher-vl-oracle-crop-prior-kl16-vsel':
     oracle_prior_row(
         'text prior, KL (weight 16), checkpoint chosen on val without '
